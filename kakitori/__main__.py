@@ -1,0 +1,3 @@
+from kakitori.cli import run
+
+raise SystemExit(run())

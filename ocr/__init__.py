@@ -1,0 +1,1 @@
+"""AI-OCR: scanned application forms to validated, structured records."""

@@ -1,0 +1,1 @@
+"""Sample forms, templates, a sample legacy system, sample workflows and catalog (demo, tests, benchmarks)."""

@@ -1,0 +1,1 @@
+"""Workflows: documents through their states, queue jobs, run reports, review station, catalog."""
