@@ -21,7 +21,10 @@ from kakitori.errors import EXIT_CODES, KakitoriError
 from kakitori.logs import setup_logging
 from kakitori.paths import DataDir
 
-COMMAND_MODULES = ("ocr.cli", "bots.cli", "workflows.cli", "samples.cli")
+COMMAND_MODULES = (
+    "ocr.cli", "bots.cli", "workflows.cli", "workflows.catalog.cli", "workflows.review.cli",
+    "samples.forms.cli", "samples.legacy_app.cli", "samples.desktop_app.cli",
+)
 
 app = typer.Typer(
     name="kakitori",

@@ -1,4 +1,4 @@
-"""Commands of the `samples` package, added to the `kakitori` command line."""
+"""Commands of `workflows.review`, added to the `kakitori` command line."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""A sample legacy desktop app (Tk) for the pyautogui bot: tests and demo."""

@@ -1,0 +1,1 @@
+"""Sample forms: blank form drawings, their templates, and the filled-form generator."""

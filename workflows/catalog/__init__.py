@@ -1,0 +1,1 @@
+"""Automation candidate catalog: processes scored for RPA + AI-OCR suitability, with reports."""

@@ -1,0 +1,1 @@
+"""Review station: clerks check only the fields the machine is unsure of."""
