@@ -1,0 +1,56 @@
+"""Real handwritten digits from MNIST (the shared ``mnist-dev`` file), drawn only from one agreed split.
+
+Split of ``mnist_test_first5000.npz`` (forms spec): train = 0–2999, calib = 3000–3999, eval = 4000–4999. The
+generator for a figure that is reported uses ``eval``; anything trained or tuned uses ``train``/``calib``.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from kakitori.errors import ConfigError
+
+SPLITS = {"train": (0, 3000), "calib": (3000, 4000), "eval": (4000, 5000)}
+DEFAULT_PATH = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mnist-dev" / "mnist_test_first5000.npz"
+
+
+@dataclass(frozen=True)
+class Digit:
+    """One MNIST sample: its index in the file (for audits) and its ink (uint8, 255 = ink), cropped to the ink."""
+
+    index: int
+    label: int
+    ink: np.ndarray
+
+
+class MnistDigits:
+    """Digits of one split, by label; ``draw`` picks a random sample of the wanted digit."""
+
+    def __init__(self, path: Path = DEFAULT_PATH, split: str = "eval") -> None:
+        if split not in SPLITS:
+            raise ConfigError(f"unknown MNIST split '{split}' (expected one of {', '.join(SPLITS)})")
+        path = Path(path)
+        if not path.exists():
+            raise ConfigError("MNIST digits file not found: --digits mnist needs the shared mnist-dev data "
+                              "(or pass --mnist-path); use --digits font without it", file=path)
+        with np.load(path) as data:
+            images, labels = data["images"], data["labels"]
+        lo, hi = SPLITS[split]
+        if len(labels) < hi:
+            raise ConfigError(f"MNIST file holds {len(labels)} digits, split '{split}' needs indices {lo}–{hi - 1}",
+                              file=path)
+        self.split = split
+        self.range = (lo, hi)
+        self._images = images
+        self._by_label = {d: [i for i in range(lo, hi) if labels[i] == d] for d in range(10)}
+
+    def draw(self, digit: int, rng: random.Random) -> Digit:
+        index = rng.choice(self._by_label[digit])
+        img = self._images[index]
+        ys, xs = np.nonzero(img > 40)
+        crop = img[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+        return Digit(index, digit, crop.copy())
