@@ -7,7 +7,7 @@ loop (idempotency ledger, read-back verification, retries) is written once again
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -43,3 +43,19 @@ class TargetSystem(Protocol):
 
     def read(self, entry_id: str) -> dict[str, Any]:
         """The saved values of an entry, read back from the target's screens."""
+
+
+@runtime_checkable
+class Rehearsing(Protocol):
+    """A target that can rehearse: fill every screen, stop before the final confirm (dry run)."""
+
+    def rehearse(self, key: str, values: dict[str, Any]) -> list[str]:
+        """Fill every screen for these values without saving; returns the screenshots taken at each step."""
+
+
+@runtime_checkable
+class Capturing(Protocol):
+    """A target that can keep evidence of what its screen shows when an item fails."""
+
+    def capture(self, label: str) -> list[str]:
+        """Save a screenshot (or more) of the current screen under a label; returns the file paths."""
