@@ -1,0 +1,174 @@
+"""A second reader for handwritten digits: a small classifier, independent of PP-OCR.
+
+Each digit is normalised the MNIST way (ink bounding box scaled into 20×20, centred by mass in 28×28), turned
+into HOG + coarse-pixel features, and classified by a small ensemble of two-layer perceptrons run in numpy.
+The weights (``ocr/models/digits_mlp.npz``, trained by ``ocr/train_digits.py`` on the MNIST *train* split only)
+ship with the code, so users need no data set. Its use is agreement: a digit field read the same by PP-OCR and
+by this classifier, character by character, is far more likely right than either reading alone.
+Segmentation of a digit string into characters (and '-' separators) is plain connected-component geometry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from kakitori.errors import ConfigError
+
+MODEL_PATH = Path(__file__).resolve().parent / "models" / "digits_mlp.npz"
+
+
+def normalise_digit(grey: np.ndarray) -> np.ndarray:
+    """A digit crop (grey, ink dark on light, any size) → 28×28 float32 in 0..1, ink bright, MNIST-style."""
+    ink = 255.0 - grey.astype(np.float32)
+    ink[ink < 40] = 0
+    ys, xs = np.nonzero(ink > 60)
+    if len(xs) == 0:
+        return np.zeros((28, 28), np.float32)
+    ink = ink[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    h, w = ink.shape
+    s = 20.0 / max(h, w)
+    nh, nw = max(1, round(h * s)), max(1, round(w * s))
+    small = cv2.resize(ink, (nw, nh), interpolation=cv2.INTER_AREA)
+    out = np.zeros((28, 28), np.float32)
+    m = cv2.moments(small)
+    cy, cx = (m["m01"] / m["m00"], m["m10"] / m["m00"]) if m["m00"] > 0 else (nh / 2, nw / 2)
+    y0 = int(np.clip(round(14 - cy), 0, 28 - nh))
+    x0 = int(np.clip(round(14 - cx), 0, 28 - nw))
+    out[y0:y0 + nh, x0:x0 + nw] = small
+    peak = out.max()
+    return out / peak if peak > 0 else out
+
+
+def hog(digits: np.ndarray, bins: int = 9, cell: int = 7) -> np.ndarray:
+    """Histograms of oriented gradients, (N, 28, 28) → (N, 324): 4×4 cells of 7 px, 9 unsigned orientation
+    bins, L2-normalised over 2×2-cell blocks (numpy; OpenCV 5 has no HOGDescriptor)."""
+    gy, gx = np.gradient(digits.astype(np.float32), axis=(1, 2))
+    mag = np.hypot(gx, gy)
+    ang = np.mod(np.arctan2(gy, gx), np.pi)
+    idx = np.minimum((ang / np.pi * bins).astype(int), bins - 1)
+    onehot = np.eye(bins, dtype=np.float32)[idx] * mag[..., None]
+    n, size = digits.shape[0], digits.shape[1] // cell
+    cells = onehot.reshape(n, size, cell, size, cell, bins).sum(axis=(2, 4))
+    blocks = np.concatenate([cells[:, i:i + 2, j:j + 2].reshape(n, -1)
+                             for i in range(size - 1) for j in range(size - 1)], axis=1)
+    blocks = blocks.reshape(n, -1, 4 * bins)
+    blocks /= np.linalg.norm(blocks, axis=2, keepdims=True) + 1e-6
+    return blocks.reshape(n, -1)
+
+
+def features(digits: np.ndarray) -> np.ndarray:
+    """HOG (324) + 14×14 pixels (196) per normalised 28×28 digit → (N, 520) float32."""
+    digits = np.asarray(digits, dtype=np.float32)
+    px = digits.reshape(-1, 14, 2, 14, 2).mean(axis=(2, 4)).reshape(len(digits), -1)
+    return np.concatenate([hog(digits), px], axis=1).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class MLP:
+    """One two-layer perceptron: features → ReLU hidden → softmax over 10 digits."""
+
+    w1: np.ndarray
+    b1: np.ndarray
+    w2: np.ndarray
+    b2: np.ndarray
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        return np.maximum(x @ self.w1 + self.b1, 0) @ self.w2 + self.b2
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+class DigitClassifier:
+    """An ensemble of MLPs over the same features; probabilities are the mean of the members' softmaxes at
+    the temperature fitted on the calib split."""
+
+    name = "digits-mlp"
+
+    def __init__(self, members: Sequence[MLP], mean: np.ndarray, std: np.ndarray, temperature: float = 1.0):
+        self.members = tuple(members)
+        self.mean, self.std, self.temperature = mean, std, temperature
+
+    @classmethod
+    def load(cls, path: Path = MODEL_PATH) -> DigitClassifier:
+        if not path.is_file():
+            raise ConfigError("digit classifier weights missing (run: python -m ocr.train_digits)", file=path)
+        z = np.load(path)
+        n = int(z["members"])
+        members = [MLP(z[f"w1_{i}"], z[f"b1_{i}"], z[f"w2_{i}"], z[f"b2_{i}"]) for i in range(n)]
+        return cls(members, z["mean"], z["std"], float(z["temperature"]))
+
+    def save(self, path: Path) -> None:
+        arrays = {"members": np.array(len(self.members)), "mean": self.mean, "std": self.std,
+                  "temperature": np.array(self.temperature)}
+        for i, m in enumerate(self.members):
+            arrays.update({f"w1_{i}": m.w1.astype(np.float32), f"b1_{i}": m.b1.astype(np.float32),
+                           f"w2_{i}": m.w2.astype(np.float32), f"b2_{i}": m.b2.astype(np.float32)})
+        np.savez_compressed(path, **arrays)
+
+    def proba_normalised(self, digits: np.ndarray) -> np.ndarray:
+        """(N, 28, 28) normalised digits → (N, 10) probabilities."""
+        if len(digits) == 0:
+            return np.zeros((0, 10), np.float32)
+        x = (features(digits) - self.mean) / self.std
+        return np.mean([softmax(m.logits(x) / self.temperature) for m in self.members], axis=0)
+
+    def proba(self, crops: Sequence[np.ndarray]) -> np.ndarray:
+        """Digit crops (grey, ink dark) → (N, 10) probabilities."""
+        return self.proba_normalised(np.stack([normalise_digit(c) for c in crops]) if crops else np.zeros((0, 28, 28)))
+
+
+@dataclass(frozen=True)
+class Glyph:
+    """One segmented character of a digit string: its crop and whether it looks like a '-' separator."""
+
+    image: np.ndarray
+    x: int
+    separator: bool
+
+
+def segment(grey: np.ndarray) -> list[Glyph]:
+    """Split a cleaned digit-string crop (ink dark on white) into characters, left to right.
+
+    Connected components whose horizontal extents overlap are one character (a broken 5 or 4); a component
+    that is much shorter than the digits is a separator (- , .).
+    """
+    ink = (grey < 160).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    if n <= 1:
+        return []
+    comps = sorted((stats[i, 0], stats[i, 0] + stats[i, 2], i) for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= 4)
+    heights = [stats[i, 3] for *_, i in comps]
+    line_h = float(np.percentile(heights, 75)) if heights else 1.0
+    groups: list[list[int]] = []
+    span: list[tuple[int, int]] = []
+    for x0, x1, i in comps:
+        if groups and _overlap((x0, x1), span[-1]) > 0.5 * min(x1 - x0, span[-1][1] - span[-1][0]):
+            groups[-1].append(i)
+            span[-1] = (min(span[-1][0], x0), max(span[-1][1], x1))
+        else:
+            groups.append([i])
+            span.append((x0, x1))
+    glyphs = []
+    for ids, (x0, x1) in zip(groups, span):
+        ys = [stats[i, 1] for i in ids]
+        ye = [stats[i, 1] + stats[i, 3] for i in ids]
+        y0, y1 = min(ys), max(ye)
+        mask = np.isin(labels[y0:y1, x0:x1], ids)
+        crop = np.where(mask, grey[y0:y1, x0:x1], 255).astype(np.uint8)
+        crop = cv2.copyMakeBorder(crop, 2, 2, 2, 2, cv2.BORDER_CONSTANT, value=255)
+        separator = y1 - y0 < 0.4 * line_h  # a hyphen, comma or dot: short beside the digits
+        glyphs.append(Glyph(crop, int(x0), bool(separator)))
+    return glyphs
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> int:
+    return max(0, min(a[1], b[1]) - max(a[0], b[0]))

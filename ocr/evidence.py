@@ -1,0 +1,233 @@
+"""Evidence for one field's reading: what was read, how sure the readers are together, whether they agree.
+
+PP-OCR alone is over-confident, so digits get a second, independent reader (``ocr.digits``). Each digit the
+recogniser read is matched to the handwritten glyph under it (by its position in the crop, or by its comb
+box); the classifier reads that glyph; the two probability vectors are multiplied (a product of experts) and
+renormalised. A field's score is the product of its characters' fused probabilities; ``agree`` says whether
+the two readers chose the same digit everywhere and every written glyph was accounted for. The trust rule
+(``ocr.trust``) turns this, with the validators' verdict, into a field status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ocr.crop import FieldCrop
+from ocr.digits import DigitClassifier, Glyph, segment
+from ocr.normalize import KANA_CONSONANT, SMALL_Y_AFTER
+from ocr.recognize import Reading
+
+EPS = 1e-3
+DIGITS = "0123456789"
+SEPARATORS = "-,./ー一、"
+PURE_DIGIT_TYPES = {"digits", "postal", "phone", "amount", "individual_number"}
+DIGIT_TYPES = PURE_DIGIT_TYPES | {"date"}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """``text``: the fused reading (raw, before normalisation); ``score``: estimated probability that every
+    character is right; ``agree``: the second reader agrees (None where there is no second reader);
+    ``doubts``: how many characters the readers disagree on (``UNSURE``: the reading's shape is in doubt — a
+    skipped box, a digit dropped — so no single check digit can make up for it)."""
+
+    text: str
+    score: float
+    agree: bool | None = None
+    note: str = ""
+    doubts: int = 0
+    alternatives: tuple[tuple[int, str], ...] = ()   # (position in text, another reading) where in doubt
+
+
+UNSURE = 99
+
+
+def ocr_vector(reading: Reading, i: int) -> np.ndarray:
+    """PP-OCR's probabilities over the ten digits for its i-th character."""
+    v = np.full(10, EPS)
+    for ch, p in reading.candidates[i] if i < len(reading.candidates) else ():
+        if ch in DIGITS:
+            v[int(ch)] += p
+    return v / v.sum()
+
+
+def fuse(p_ocr: np.ndarray, p_cls: np.ndarray) -> np.ndarray:
+    f = (p_ocr + EPS) * (p_cls + EPS)
+    return f / f.sum()
+
+
+def text_evidence(reading: Reading) -> Evidence:
+    """A field with one reader: its weakest character, discounted by how much it wanted other characters."""
+    score = float(np.prod(reading.char_probs)) if reading.char_probs else 0.0
+    return Evidence(reading.text, score * (1.0 - reading.rejected_mass), None)
+
+
+def comb_evidence(cells: Sequence[np.ndarray | None], cell_readings: Sequence[Reading | None],
+                  classifier: DigitClassifier) -> Evidence:
+    """One digit per printed box: both readers read each box alone (the whole-field reading is not used: the
+    recogniser reads spaced-out comb digits worse than single ones)."""
+    filled = [i for i, c in enumerate(cells) if c is not None]
+    if not filled:
+        return Evidence("", 0.0, False, "no box filled")
+    crops = [cells[i] for i in filled]
+    p_cls = classifier.proba(crops)  # type: ignore[arg-type]
+    text, score, doubts, alternatives = [], 1.0, 0, []
+    for k, i in enumerate(filled):
+        r = cell_readings[i]
+        if r is None or len(r.text) != 1:
+            p_ocr = np.full(10, 0.1)
+        else:
+            p_ocr = ocr_vector(r, 0)
+        f = fuse(p_ocr, p_cls[k])
+        d = int(f.argmax())
+        if not int(p_cls[k].argmax()) == d == int(p_ocr.argmax()):
+            doubts += 1
+            alternatives += [(k, str(a)) for a in {int(p_cls[k].argmax()), int(p_ocr.argmax())} if a != d]
+        text.append(str(d))
+        score *= float(f[d])
+    value = "".join(text)
+    note = "the two digit readers disagree" if doubts else ""
+    if filled != list(range(filled[0], filled[-1] + 1)):
+        doubts, note = UNSURE, "a comb box is skipped"
+    agree = doubts == 0
+    return Evidence(value, score, agree, note, doubts, tuple(alternatives))
+
+
+def _runs(text: str) -> list[tuple[int, int]]:
+    """(start, end) index ranges of the digit runs in a reading; separators (- , . /) do not end a run."""
+    runs, start = [], None
+    for i, ch in enumerate(text + " "):
+        if ch in DIGITS and start is None:
+            start = i
+        elif ch not in DIGITS + SEPARATORS and start is not None:
+            runs.append((start, i))
+            start = None
+    return runs
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run of digits in a reading and the written glyphs found where it lies."""
+
+    start: int
+    end: int
+    chars: tuple[int, ...]      # indices of the run's digits in the reading
+    glyphs: tuple[int, ...]     # indices of the non-separator glyphs within the run's extent
+
+    @property
+    def fits(self) -> bool:
+        return len(self.chars) == len(self.glyphs)
+
+
+def _runs_with_glyphs(glyphs: list[Glyph], reading: Reading, width: int, height: int) -> list[Run]:
+    """Each digit run of the reading with the glyphs under it.
+
+    The recogniser's character positions are only roughly where the ink is, so a run's extent is bounded by
+    its neighbouring non-digit characters (a kanji such as 年 takes about a character's width around its
+    position; '-' separators are separator glyphs and are skipped), and digits are matched in order."""
+    text = reading.text
+    digits = [j for j, g in enumerate(glyphs) if not g.separator]
+    centre = {j: glyphs[j].x + (glyphs[j].image.shape[1] - 4) / 2 for j in digits}
+    runs = []
+    for a, b in _runs(text):
+        lo = reading.positions[a - 1] * width + 0.45 * height if a > 0 else -np.inf
+        hi = reading.positions[b] * width - 0.45 * height if b < len(text) else np.inf
+        runs.append(Run(a, b, tuple(i for i in range(a, b) if text[i] in DIGITS),
+                        tuple(j for j in digits if lo < centre[j] < hi)))
+    return runs
+
+
+def string_evidence(crop: FieldCrop, reading: Reading, classifier: DigitClassifier, pure_digits: bool
+                    ) -> Evidence:
+    """A digit string without comb boxes (phone, amount, a date's numbers): the glyphs under PP-OCR's digits
+    are read again by the classifier and the two readings fused. Where a run of digits and the glyphs under
+    it differ in number (a digit dropped, invented, or two read as one), the classifier's reading of the
+    glyphs replaces the run — a better guess, never trusted: the field goes to a person."""
+    glyphs = segment(crop.image)
+    line_h = float(np.percentile([g.image.shape[0] - 4 for g in glyphs], 75)) if glyphs else 1.0
+    runs = _runs_with_glyphs(glyphs, reading, crop.image.shape[1], line_h)
+    text = reading.text
+    wanted = sorted({j for r in runs for j in r.glyphs})
+    p_cls = dict(zip(wanted, classifier.proba([glyphs[j].image for j in wanted]))) if wanted else {}
+    doubts, note = 0, ""
+    if pure_digits and sum(len(r.glyphs) for r in runs) != sum(not g.separator for g in glyphs):
+        doubts, note = UNSURE, "a written character was not read"
+    out, score, pos = [], 1.0, 0
+    for run in runs:
+        out.extend(text[pos:run.start])
+        score *= float(np.prod(reading.char_probs[pos:run.start]))
+        if run.fits:
+            chars = list(text[run.start:run.end])
+            for i, j in zip(run.chars, run.glyphs):
+                f = fuse(ocr_vector(reading, i), p_cls[j])
+                d = int(f.argmax())
+                if int(p_cls[j].argmax()) != int(text[i]) or d != int(text[i]):
+                    doubts, note = doubts + 1, note or "the two digit readers disagree"
+                chars[i - run.start] = str(d)
+                score *= float(f[d])
+            score *= float(np.prod([reading.char_probs[i] for i in range(run.start, run.end) if i not in run.chars]))
+            out.extend(chars)
+        else:
+            doubts, note = UNSURE, note or "digits and written characters do not line up"
+            separators = any(ch not in DIGITS for ch in text[run.start:run.end])
+            if run.glyphs and not separators:
+                out.extend(str(int(p_cls[j].argmax())) for j in run.glyphs)
+            else:
+                out.extend(text[run.start:run.end])
+            score *= 0.5
+        pos = run.end
+    out.extend(text[pos:])
+    score *= float(np.prod(reading.char_probs[pos:]))
+    return Evidence("".join(out), score * (1.0 - reading.rejected_mass), doubts == 0, note, doubts)
+
+
+SMALL_KANA = {"ッ": "ツ", "ャ": "ヤ", "ュ": "ユ", "ョ": "ヨ", "ァ": "ア", "ィ": "イ", "ゥ": "ウ", "ェ": "エ", "ォ": "オ"}
+BIG_KANA = {v: k for k, v in SMALL_KANA.items()}
+
+
+def _char_sizes(image: np.ndarray, reading: Reading) -> list[float]:
+    """Size (the longer side of its ink's box) of each character: every ink blob goes to the character whose
+    position (from the recogniser) is nearest its centre."""
+    ink = (image < 160).astype(np.uint8)
+    count, _, stats, cents = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    xs = np.array(reading.positions) * image.shape[1]
+    lo = np.full((len(xs), 2), np.inf)
+    hi = np.full((len(xs), 2), -np.inf)
+    for i in range(1, count):
+        x, y, w, h, area = stats[i]
+        if area < 4:
+            continue
+        k = int(np.argmin(np.abs(xs - cents[i][0])))
+        lo[k] = np.minimum(lo[k], (x, y))
+        hi[k] = np.maximum(hi[k], (x + w, y + h))
+    return [float(max(b - a)) if np.isfinite(a).all() else 0.0 for a, b in zip(lo, hi)]
+
+
+def kana_evidence(crop: FieldCrop, reading: Reading) -> Evidence:
+    """A katakana field: small and big kana (ッ/ツ, ュ/ユ...) differ only in size, which the recogniser often
+    gets wrong. Where Japanese allows both (シュ and シユ, ット and ツト) the written character's size against
+    the line's is the better guess, but a person confirms it; elsewhere normalisation settles it."""
+    ev = text_evidence(reading)
+    if not any(ch in SMALL_KANA or ch in BIG_KANA for ch in reading.text):
+        return ev
+    heights = _char_sizes(crop.image, reading)
+    full = float(np.percentile([h for h, ch in zip(heights, reading.text) if ch != "ー"] or [1.0], 75))
+    out, doubtful = list(reading.text), False
+    for i, (ch, h) in enumerate(zip(reading.text, heights)):
+        if ch not in SMALL_KANA and ch not in BIG_KANA:
+            continue
+        rel = h / max(full, 1.0)
+        if rel >= 0.85:
+            out[i] = SMALL_KANA.get(ch, ch)
+        elif rel <= 0.7:
+            out[i] = BIG_KANA.get(ch, ch)
+        prev = out[i - 1] if i else ""
+        nxt = reading.text[i + 1] if i + 1 < len(reading.text) else ""
+        doubtful |= ((out[i] in "ャュョヤユヨ" and prev in SMALL_Y_AFTER)
+                     or (out[i] in "ッツ" and nxt in KANA_CONSONANT))
+    note = "small or big kana unclear" if doubtful else ""
+    return Evidence("".join(out), ev.score, False if doubtful else None, note)

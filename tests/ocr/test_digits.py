@@ -1,0 +1,97 @@
+"""The second digit reader: segmentation, the shipped classifier, and how its agreement becomes evidence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from ocr.crop import FieldCrop
+from ocr.digits import DigitClassifier, normalise_digit, segment
+from ocr.evidence import comb_evidence, string_evidence
+from ocr.recognize import Reading
+
+from .conftest import MNIST
+
+KLEE = "/usr/share/fonts/truetype/klee/KleeOne-Regular.ttf"
+
+
+def _line(text: str, size: int = 48) -> np.ndarray:
+    font = ImageFont.truetype(KLEE, size)
+    im = Image.new("L", (int(font.getlength(text)) + 24, size + 24), 255)
+    ImageDraw.Draw(im).text((12, 10), text, font=font, fill=0)
+    return np.asarray(im)
+
+
+class FakeClassifier:
+    """Says what it is told, per crop, in order."""
+
+    def __init__(self, digits: list[int], p: float = 0.99):
+        self.digits, self.p = list(digits), p
+
+    def proba(self, crops):
+        out = np.full((len(crops), 10), (1 - self.p) / 9)
+        for i in range(len(crops)):
+            out[i, self.digits.pop(0)] = self.p
+        return out
+
+
+def _reading(text: str, p: float = 0.99, positions=None) -> Reading:
+    n = len(text)
+    return Reading(text, (p,) * n, 0.0, "fake", tuple(positions or [(i + 0.5) / n for i in range(n)]),
+                   tuple(((ch, p),) for ch in text))
+
+
+def test_segmentation_finds_digits_and_hyphens_left_to_right():
+    glyphs = segment(_line("0944-73"))
+    assert [g.separator for g in glyphs] == [False] * 4 + [True] + [False] * 2
+    assert [g.x for g in glyphs] == sorted(g.x for g in glyphs)
+
+
+def test_normalised_digit_is_mnist_like():
+    d = normalise_digit(_line("7"))
+    assert d.shape == (28, 28) and d.max() == pytest.approx(1.0)
+    ys, xs = np.nonzero(d > 0.2)
+    assert 18 <= ys.max() - ys.min() <= 21     # the longer side scaled to 20 px, as in MNIST
+    assert abs(xs.mean() - 14) < 3              # centred by mass
+
+
+def test_shipped_classifier_reads_font_digits():
+    model = DigitClassifier.load()
+    crops = [g.image for g in segment(_line("0123456789"))]
+    assert "".join(str(int(p.argmax())) for p in model.proba(crops)) == "0123456789"
+
+
+@pytest.mark.skipif(not MNIST.exists(), reason="needs ../shared/data/mnist-dev (absent on a user's machine)")
+def test_shipped_classifier_reads_handwritten_digits_it_was_not_trained_on():
+    data = np.load(MNIST)
+    images, labels = data["images"][3000:3500], data["labels"][3000:3500]  # calib split, not train
+    grey = [255 - np.kron(im, np.ones((2, 2), np.uint8)) for im in images]
+    acc = (DigitClassifier.load().proba(grey).argmax(1) == labels).mean()
+    assert acc >= 0.95
+
+
+def test_comb_fields_agree_only_when_both_readers_read_every_box_alike():
+    cells = [np.zeros((10, 10), np.uint8)] * 3 + [None]
+    readings = [_reading(d) for d in "123"] + [None]
+    agree = comb_evidence(cells, readings, FakeClassifier([1, 2, 3]))
+    assert agree.text == "123" and agree.agree is True and agree.score > 0.9
+    differ = comb_evidence(cells, readings, FakeClassifier([1, 7, 3]))
+    assert differ.agree is False
+    skipped = comb_evidence([cells[0], None, cells[1]], [readings[0], None, readings[1]],
+                            FakeClassifier([1, 2]))
+    assert skipped.agree is False and "skipped" in skipped.note
+
+
+def test_a_digit_the_recogniser_dropped_is_noticed_and_guessed_from_the_glyphs():
+    crop = _line("0944-73")
+    fc = FieldCrop("phone", crop, False, 10.0)
+    glyphs = segment(crop)
+    width = crop.shape[1]
+    centres = [(g.x + (g.image.shape[1] - 4) / 2) / width for g in glyphs if not g.separator]
+    full = string_evidence(fc, _reading("094473", positions=centres), FakeClassifier([0, 9, 4, 4, 7, 3]), True)
+    assert full.agree is True and full.text == "094473"
+    dropped = string_evidence(fc, _reading("09473", positions=centres[:3] + centres[4:]),
+                              FakeClassifier([0, 9, 4, 4, 7, 3]), True)
+    assert dropped.agree is False
+    assert dropped.text == "094473"  # the classifier's reading of the six glyphs: a better guess, for review

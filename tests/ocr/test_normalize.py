@@ -1,0 +1,114 @@
+"""Normalisers and validators: 和暦, kana, postal codes, phone numbers, check digits, known confusions."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from ocr.normalize import DateError, comparable, normalise, parse_date, repair_date, to_wareki
+from ocr.template import Rule
+from ocr.validate import check_rule, check_value, individual_number_ok, postal_matches_address
+
+
+@pytest.mark.parametrize("written,iso", [
+    ("令和6年4月1日", "2024-04-01"), ("令和元年5月1日", "2019-05-01"), ("平成31年4月30日", "2019-04-30"),
+    ("平成元年1月8日", "1989-01-08"), ("昭和64年1月7日", "1989-01-07"), ("大正15年12月24日", "1926-12-24"),
+    ("R6.4.1", "2024-04-01"), ("H 1.1.8", "1989-01-08"), ("２０２４年４月１日", "2024-04-01"),
+    ("2024/4/1", "2024-04-01"), ("西暦2020年2月29日", "2020-02-29"), ("今和6年4月1日", "2024-04-01"),
+])
+def test_written_dates_become_iso(written, iso):
+    assert normalise("date", written).value == iso
+    assert parse_date(written) == date.fromisoformat(iso)
+
+
+@pytest.mark.parametrize("written", [
+    "平成31年5月1日",   # 令和 had begun
+    "令和元年4月30日",  # 令和 had not begun
+    "昭和64年1月8日",   # 平成 had begun
+    "平成元年1月7日",
+    "令和5年2月29日",   # not a leap year
+    "令和6年13月1日",
+    "令和0年1月1日",
+])
+def test_impossible_dates_are_refused(written):
+    with pytest.raises(DateError):
+        parse_date(written)
+    assert not normalise("date", written).ok
+
+
+def test_iso_to_wareki_writes_gannen_for_the_first_year():
+    assert to_wareki(date(2019, 5, 1)) == "令和元年5月1日"
+    assert to_wareki(date(2019, 4, 30)) == "平成31年4月30日"
+    assert to_wareki(date(1989, 1, 7)) == "昭和64年1月7日"
+
+
+def test_date_with_a_misplaced_separator_is_repaired_only_when_one_date_fits():
+    assert repair_date("1966/31/8") == date(1966, 3, 18)       # 31/8 is no date; 3/18 is
+    assert repair_date("2020/11/2") is None                     # 1/12 or 11/2: a person decides
+    assert repair_date("昭和33年1/月30日") == date(1958, 11, 30)  # '1' read as '/'
+    n = normalise("date", "1966/31/8")
+    assert n.value == "1966-03-18" and n.repaired
+
+
+def test_individual_number_check_digit():
+    assert individual_number_ok("123456789018")
+    assert not individual_number_ok("123456789017")
+    assert not individual_number_ok("12345678901")
+    assert check_value("individual_number", "123456789017") == ["individual number check digit is wrong"]
+
+
+def test_postal_code_format_and_existence():
+    assert normalise("postal", "〒832-8555").value == "832-8555"
+    assert normalise("postal", "８３２８５５５").value == "832-8555"
+    assert check_value("postal", "832-8555") == []
+    assert check_value("postal", "000-0000") == ["postal code does not exist"]
+    assert check_value("postal", "83-28555") == ["postal code is not NNN-NNNN"]
+
+
+def test_postal_code_and_address_must_agree():
+    assert postal_matches_address("100-0001", "東京都千代田区千代田1-1")
+    assert postal_matches_address("100-0001", "千代田区千代田1-1")
+    assert not postal_matches_address("100-0001", "東京都港区芝公園4-2-8")
+    rule = Rule("postal_address", ("postal_code", "address"))
+    assert check_rule(rule, {"postal_code": "100-0001", "address": "大阪府大阪市北区梅田1"}) is not None
+
+
+def test_phone_and_amount_keep_their_digits():
+    assert normalise("phone", "0944-73-8111").value == "0944738111"
+    assert check_value("phone", "0944738111") == []
+    assert check_value("phone", "944738111") != []
+    assert normalise("amount", "3,500,000円").value == "3500000"
+    assert normalise("amount", "3.500.000").value == "3500000"  # '.' read for ','
+    assert check_value("amount", "0350") == ["amount starts with 0"]
+
+
+def test_kana_fields_fold_and_fix_small_kana():
+    assert normalise("katakana", "やまだ たろう").value == "ヤマダタロウ"
+    assert normalise("katakana", "ヤマグチリョウヘィ").value == "ヤマグチリョウヘイ"
+    assert normalise("katakana", "マッモト").value == "マツモト"
+    assert normalise("katakana", "ホッカイドウ").value == "ホッカイドウ"
+    assert normalise("hiragana", "ヤマダ").value == "やまだ"
+    assert check_value("katakana", "ヤマダ太郎") == ["not katakana"]
+
+
+def test_text_fixes_known_confusions_but_keeps_real_katakana():
+    assert normalise("text", "鹿児島県伊佐市大ロ小川内").value == "鹿児島県伊佐市大口小川内"
+    assert normalise("text", "ハイツ702").value == "ハイツ702"
+    assert normalise("text", "ハイッ702").value == "ハイツ702"
+    assert normalise("text", "ロイヤル 惠").value == "ロイヤル恵"
+    assert normalise("text", "山田　太郎").value == "山田太郎"
+
+
+def test_cross_field_before_rule():
+    rule = Rule("before", ("birth_date", "filing_date"))
+    assert check_rule(rule, {"birth_date": "1990-01-01", "filing_date": "2024-04-01"}) is None
+    assert check_rule(rule, {"birth_date": "2025-01-01", "filing_date": "2024-04-01"}) is not None
+    assert check_rule(rule, {"birth_date": "", "filing_date": "2024-04-01"}) is None
+
+
+def test_truth_and_reading_are_compared_after_normalisation():
+    assert comparable("phone", "0944-73-8111") == comparable("phone", "0944738111")
+    assert comparable("date", "令和6年4月1日") == "2024-04-01"
+    assert comparable("text", "山田 太郎") == comparable("text", "山田太郎")
+    assert comparable("checkbox", True) == "true"

@@ -1,0 +1,85 @@
+"""The PP-OCR recogniser run through onnxruntime: charset-constrained decoding, per-character probabilities,
+and no network, ever."""
+
+from __future__ import annotations
+
+import socket
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from ocr.recognize import CHARSETS, PPOCRRecognizer, charset_for
+
+KLEE = "/usr/share/fonts/truetype/klee/KleeOne-Regular.ttf"
+
+
+def _line(text: str, size: int = 44) -> np.ndarray:
+    font = ImageFont.truetype(KLEE, size)
+    w = int(font.getlength(text)) + 20
+    im = Image.new("L", (w, size + 20), 255)
+    ImageDraw.Draw(im).text((10, 8), text, font=font, fill=0)
+    return np.asarray(im)
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Any attempt to open a connection or resolve a name fails, as in the city's closed network."""
+
+    def refuse(*args, **kwargs):
+        raise OSError("network is unreachable (test)")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+
+
+@pytest.fixture(scope="module")
+def recognizer():
+    return PPOCRRecognizer(threads=2)
+
+
+@pytest.mark.integration
+def test_reads_handwriting_style_text_with_per_character_probabilities(recognizer):
+    r = recognizer.read([_line("山田太郎")], charset_for("text"))[0]
+    assert r.text == "山田太郎"
+    assert len(r.char_probs) == len(r.positions) == len(r.candidates) == 4
+    assert all(0.0 <= p <= 1.0 for p in r.char_probs)
+    assert list(r.positions) == sorted(r.positions)
+
+
+@pytest.mark.integration
+def test_digit_field_cannot_read_letters_or_kanji(recognizer):
+    crop = _line("12日O5")
+    free = recognizer.read([crop], CHARSETS["any"])[0]
+    digits = recognizer.read([crop], CHARSETS["digits"])[0]
+    assert not set(free.text) <= set("0123456789")
+    assert set(digits.text) <= set("0123456789") and digits.text
+    assert digits.rejected_mass > 0.1  # the model wanted other characters: evidence against trusting it
+
+
+@pytest.mark.integration
+def test_full_width_and_ascii_digits_are_one_character(recognizer):
+    r = recognizer.read([_line("０９４４-７３")], CHARSETS["phone"])[0]
+    assert r.text == "0944-73"
+
+
+@pytest.mark.integration
+def test_batched_crops_read_like_single_crops(recognizer):
+    crops = [_line("令和6年4月1日"), _line("0944"), _line("福岡県久留米市東町"), _line("カトウ")]
+    sets = [CHARSETS["date"], CHARSETS["digits"], charset_for("text"), CHARSETS["katakana"]]
+    batched = [r.text for r in recognizer.read(crops, sets)]
+    single = [recognizer.read([c], s)[0].text for c, s in zip(crops, sets)]
+    assert batched == single == ["令和6年4月1日", "0944", "福岡県久留米市東町", "カトウ"]
+
+
+@pytest.mark.integration
+def test_model_loads_and_reads_with_the_network_unreachable(no_network, generated, engine):
+    folder = generated("juminido", count=1, seed=21)
+    fresh = PPOCRRecognizer(threads=1)  # loading the model must not reach for a hub
+    assert fresh.read([_line("0944")], CHARSETS["digits"])[0].text == "0944"
+    records = engine.read(folder / "0001.png")
+    assert records and records[0].registration_score > 0.5
+    assert "rapidocr.main" not in sys.modules  # rapidocr's own engine (which can download) is never loaded
