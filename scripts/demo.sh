@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/kakitori ] || bash scripts/setup.sh
-.venv/bin/kakitori config check
+.venv/bin/kakitori demo "$@"
