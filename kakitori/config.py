@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from kakitori.errors import ConfigError
+from kakitori.yamlfile import read_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "config.yaml"
@@ -154,19 +155,7 @@ def load_config(path: str | Path | None = None, env: dict[str, str] | None = Non
     """
     env = dict(os.environ if env is None else env)
     path = Path(path or env.get(CONFIG_ENV) or DEFAULT_CONFIG)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("configuration file not found", file=path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read configuration: {exc}", file=path) from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"malformed YAML: {where}{problem}", file=path) from None
+    raw = read_yaml(path, "configuration file")
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):

@@ -175,8 +175,9 @@ def _scripted_reviewer(rt: jobs.Runtime, truth: dict[str, dict], stop: threading
         for doc in rt.store.waiting_for_review(limit=100).items:
             values = truth.get(Path(doc.file).name, {})
             for name in doc.open_fields:
-                read = doc.record.fields[name].value if doc.record else ""
-                rt.store.correct_field(doc.id, name, clerk_value(read, values.get(name, read)), user=DEMO_CLERK)
+                field = doc.record.fields.get(name) if doc.record else None
+                true = values.get(name, field.value if field else "")
+                rt.store.correct_field(doc.id, name, clerk_value(field, true), user=DEMO_CLERK)
                 reviewed[0] += 1
             if rt.store.mark_reviewed(doc.id, DEMO_CLERK):
                 jobs.continue_after_review(doc.id)

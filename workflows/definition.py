@@ -24,10 +24,10 @@ from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from kakitori.errors import ConfigError
+from kakitori.yamlfile import read_yaml
 
 STEP_ORDER = ("ocr", "validate", "review", "keyin", "report")
 SCAN_PATTERNS = ("*.png", "*.jpg", "*.jpeg", "*.tif", "*.tiff", "*.pdf")
@@ -113,14 +113,7 @@ class Workflow:
 def load_workflow(path: str | Path, *, targets: dict[str, Any] | None = None) -> Workflow:
     """Read and validate one workflow file. ``targets`` (``bots.targets``) checks the target's name."""
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError("workflow file not found", file=path) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise ConfigError(f"malformed YAML: {where}{getattr(exc, 'problem', None) or exc}", file=path) from None
+    raw = read_yaml(path, "workflow file")
     if not isinstance(raw, dict):
         raise ConfigError("a workflow file holds a mapping (name, input, templates, steps, target)", file=path)
     try:

@@ -19,7 +19,6 @@ import socket
 import subprocess
 import sys
 import time
-import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +27,8 @@ from typing import Any
 
 from kakitori.config import Settings
 from kakitori.errors import ApplicationError
+from ocr.normalize import comparable
+from ocr.record import FieldResult
 from workflows import jobs
 from workflows.definition import find_workflow
 from workflows.runner import follow_run, start_run
@@ -110,23 +111,20 @@ def _play_the_clerk(rt: jobs.Runtime, run_id: str, truth: dict[str, dict[str, An
     for doc in rt.store.documents(run_id=run_id, states=[DocState.NEEDS_REVIEW]):
         true_values = truth.get(Path(doc.file).name, {})
         for name in doc.open_fields:
-            read = doc.record.fields[name].value if doc.record else ""
-            rt.store.correct_field(doc.id, name, clerk_value(read, true_values.get(name, read)), user=DEMO_CLERK,
-                                   role="reviewer")
+            field = doc.record.fields.get(name) if doc.record else None
+            true = true_values.get(name, field.value if field else "")
+            rt.store.correct_field(doc.id, name, clerk_value(field, true), user=DEMO_CLERK, role="reviewer")
             resolved += 1
         if rt.store.mark_reviewed(doc.id, DEMO_CLERK):
             jobs.continue_after_review(doc.id)
     return resolved
 
 
-def _norm(value: Any) -> str:
-    """The spec's comparison form: NFKC, whitespace removed."""
-    return "".join(unicodedata.normalize("NFKC", str(value)).split()).lower()
-
-
-def clerk_value(read: Any, true: Any) -> Any:
+def clerk_value(field: FieldResult | None, true: Any) -> Any:
     """What the scripted clerk enters: the value as read when it is right (confirmed), else the true value."""
-    return read if _norm(read) == _norm(true) else true
+    if field is None:
+        return true
+    return field.value if comparable(field.type, field.value) == comparable(field.type, true) else true
 
 
 def _compare_with_truth(rt: jobs.Runtime, run_id: str, truth: dict[str, dict[str, Any]]) -> tuple[int, int]:
@@ -139,7 +137,7 @@ def _compare_with_truth(rt: jobs.Runtime, run_id: str, truth: dict[str, dict[str
         for name, f in doc.record.fields.items():
             if name in true_values:
                 compared += 1
-                matches += _norm(f.value) == _norm(true_values[name])
+                matches += comparable(f.type, f.value) == comparable(f.type, true_values[name])
     return matches, compared
 
 

@@ -14,10 +14,10 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kakitori.errors import ConfigError
+from kakitori.yamlfile import read_yaml
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
@@ -315,16 +315,4 @@ def parse_catalog(data: Any, file: Path | str = "<catalog>") -> Catalog:
 
 def load_catalog(path: Path) -> Catalog:
     """Read and validate a catalog YAML file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("catalog file not found", file=path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read the catalog: {exc}", file=path) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise ConfigError(f"malformed YAML: {where}{getattr(exc, 'problem', None) or exc}", file=path) from None
-    return parse_catalog(data, path)
+    return parse_catalog(read_yaml(path, "catalog file"), path)
