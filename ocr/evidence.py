@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import cv2
 import numpy as np
 
 from ocr.crop import FieldCrop
 from ocr.digits import DigitClassifier, Glyph, segment
-from ocr.normalize import KANA_CONSONANT, SMALL_Y_AFTER
+from ocr.normalize import FAINT_MIN_P, KANA_CONSONANT, SMALL_Y_AFTER
 from ocr.recognize import Reading
 
 EPS = 1e-3
@@ -41,6 +42,8 @@ class Evidence:
     note: str = ""
     doubts: int = 0
     alternatives: tuple[tuple[int, str], ...] = ()   # (position in text, another reading) where in doubt
+    fallback: str = ""   # a date: the classifier's reading of runs that did not line up, to try if text fails
+    runners_up: tuple[tuple[int, str, float], ...] = ()  # comb: (box, second likeliest digit, its probability)
 
 
 UNSURE = 99
@@ -75,7 +78,7 @@ def comb_evidence(cells: Sequence[np.ndarray | None], cell_readings: Sequence[Re
         return Evidence("", 0.0, False, "no box filled")
     crops = [cells[i] for i in filled]
     p_cls = classifier.proba(crops)  # type: ignore[arg-type]
-    text, score, doubts, alternatives = [], 1.0, 0, []
+    text, score, doubts, alternatives, runners_up = [], 1.0, 0, [], []
     for k, i in enumerate(filled):
         r = cell_readings[i]
         if r is None or len(r.text) != 1:
@@ -89,12 +92,14 @@ def comb_evidence(cells: Sequence[np.ndarray | None], cell_readings: Sequence[Re
             alternatives += [(k, str(a)) for a in {int(p_cls[k].argmax()), int(p_ocr.argmax())} if a != d]
         text.append(str(d))
         score *= float(f[d])
+        second = int(np.argsort(f)[-2])
+        runners_up.append((k, str(second), float(f[second])))
     value = "".join(text)
     note = "the two digit readers disagree" if doubts else ""
     if filled != list(range(filled[0], filled[-1] + 1)):
         doubts, note = UNSURE, "a comb box is skipped"
     agree = doubts == 0
-    return Evidence(value, score, agree, note, doubts, tuple(alternatives))
+    return Evidence(value, score, agree, note, doubts, tuple(alternatives), runners_up=tuple(runners_up))
 
 
 def _runs(text: str) -> list[tuple[int, int]]:
@@ -146,7 +151,9 @@ def string_evidence(crop: FieldCrop, reading: Reading, classifier: DigitClassifi
     """A digit string without comb boxes (phone, amount, a date's numbers): the glyphs under PP-OCR's digits
     are read again by the classifier and the two readings fused. Where a run of digits and the glyphs under
     it differ in number (a digit dropped, invented, or two read as one), the classifier's reading of the
-    glyphs replaces the run — a better guess, never trusted: the field goes to a person."""
+    glyphs replaces the run — a better guess, never trusted: the field goes to a person. In a date, kanji
+    beside the digits make the glyphs unreliable: PP-OCR's run stays (with a digit it nearly read put back
+    where the glyphs count one more), and the classifier's reading is only the ``fallback``."""
     glyphs = segment(crop.image)
     line_h = float(np.percentile([g.image.shape[0] - 4 for g in glyphs], 75)) if glyphs else 1.0
     runs = _runs_with_glyphs(glyphs, reading, crop.image.shape[1], line_h)
@@ -156,9 +163,10 @@ def string_evidence(crop: FieldCrop, reading: Reading, classifier: DigitClassifi
     doubts, note = 0, ""
     if pure_digits and sum(len(r.glyphs) for r in runs) != sum(not g.separator for g in glyphs):
         doubts, note = UNSURE, "a written character was not read"
-    out, score, pos = [], 1.0, 0
+    out, alt, score, pos = [], [], 1.0, 0
     for run in runs:
         out.extend(text[pos:run.start])
+        alt.extend(text[pos:run.start])
         score *= float(np.prod(reading.char_probs[pos:run.start]))
         if run.fits:
             chars = list(text[run.start:run.end])
@@ -171,18 +179,37 @@ def string_evidence(crop: FieldCrop, reading: Reading, classifier: DigitClassifi
                 score *= float(f[d])
             score *= float(np.prod([reading.char_probs[i] for i in range(run.start, run.end) if i not in run.chars]))
             out.extend(chars)
+            alt.extend(chars)
         else:
             doubts, note = UNSURE, note or "digits and written characters do not line up"
             separators = any(ch not in DIGITS for ch in text[run.start:run.end])
-            if run.glyphs and not separators:
-                out.extend(str(int(p_cls[j].argmax())) for j in run.glyphs)
+            guess = [str(int(p_cls[j].argmax())) for j in run.glyphs] if run.glyphs and not separators else []
+            if pure_digits:
+                out.extend(guess or text[run.start:run.end])
             else:
-                out.extend(text[run.start:run.end])
+                out.extend(_with_faint_digit(reading, run) if len(run.glyphs) == len(run.chars) + 1
+                           else text[run.start:run.end])
+            alt.extend(guess or text[run.start:run.end])
             score *= 0.5
         pos = run.end
     out.extend(text[pos:])
+    alt.extend(text[pos:])
     score *= float(np.prod(reading.char_probs[pos:]))
-    return Evidence("".join(out), score * (1.0 - reading.rejected_mass), doubts == 0, note, doubts)
+    fallback = "".join(alt) if alt != out else ""
+    return Evidence("".join(out), score * (1.0 - reading.rejected_mass), doubts == 0, note, doubts,
+                    fallback=fallback)
+
+
+def _with_faint_digit(reading: Reading, run: Run) -> str:
+    """A run with one glyph more than digits: the digit the recogniser nearly read inside it (the second '1'
+    of '11' merged into one) put back, or the run as read when there is none."""
+    text = reading.text[run.start:run.end]
+    slots = [(p, k) for k in range(run.start, run.end + 1) if k < len(reading.between)
+             for ch, p in [reading.between[k]] if ch.isdigit() and p >= FAINT_MIN_P]
+    if not slots:
+        return text
+    _, k = max(slots)
+    return text[:k - run.start] + reading.between[k][0] + text[k - run.start:]
 
 
 SMALL_KANA = {"ッ": "ツ", "ャ": "ヤ", "ュ": "ユ", "ョ": "ヨ", "ァ": "ア", "ィ": "イ", "ゥ": "ウ", "ェ": "エ", "ォ": "オ"}
@@ -231,3 +258,53 @@ def kana_evidence(crop: FieldCrop, reading: Reading) -> Evidence:
                      or (out[i] in "ッツ" and nxt in KANA_CONSONANT))
     note = "small or big kana unclear" if doubtful else ""
     return Evidence("".join(out), ev.score, False if doubtful else None, note)
+
+
+NAME_GAP_RATIO = 1.2   # the family/given gap must be this much wider than any other (see docs/ocr.md)
+
+
+def _widest_blank(image: np.ndarray) -> float | None:
+    """Where (x in px) the widest run of ink-free columns between the first and last ink lies, if any."""
+    cols = (image < 160).any(axis=0)
+    xs = np.flatnonzero(cols)
+    if len(xs) == 0:
+        return None
+    best, start = (0, None), None
+    for x in range(int(xs[0]), int(xs[-1]) + 1):
+        if not cols[x] and start is None:
+            start = x
+        elif cols[x] and start is not None:
+            best, start = max(best, (x - start, (start + x) / 2), key=lambda r: r[0]), None
+    return best[1]
+
+
+def name_with_gap(text: str, positions: Sequence[float], image: np.ndarray | None = None) -> str:
+    """A person's name read as one line, as "family given": the space the recogniser emitted, or else the
+    widest gap between neighbouring characters' positions when it is clearly (``NAME_GAP_RATIO``) wider than
+    every other gap, or, short of that, when it is the single widest and the crop's widest ink-free stretch
+    (``image``) lies in it too. Otherwise the name run together: the pipeline then sends it to a person,
+    never guessing where the family name ends."""
+    parts = text.split()
+    if len(parts) == 2:
+        return " ".join(parts)
+    letters = [(ch, p) for ch, p in zip(text, positions) if not ch.isspace()] if len(positions) == len(text) else []
+    joined = "".join(parts)
+    if len(letters) != len(joined) or len(letters) < 3:
+        return f"{joined[0]} {joined[1]}" if len(joined) == 2 else joined
+    spaced = set()   # several spaces emitted: the gap must be at one of them
+    k = -1
+    for ch in text:
+        if ch.isspace():
+            spaced.add(k)
+        else:
+            k += 1
+    gaps = [b[1] - a[1] for a, b in pairwise(letters)]
+    order = sorted(range(len(gaps)), key=gaps.__getitem__, reverse=True)
+    best, second = order[0], order[1]
+    if spaced - {-1, len(letters) - 1} and best not in spaced:
+        return joined
+    if gaps[best] < NAME_GAP_RATIO * gaps[second]:
+        blank = _widest_blank(image) if image is not None and gaps[best] > gaps[second] + 1e-9 else None
+        if blank is None or sum(p * image.shape[1] < blank for _, p in letters) - 1 != best:
+            return joined
+    return f"{joined[:best + 1]} {joined[best + 1:]}"

@@ -1,8 +1,9 @@
 """Normalisation per field type: raw text as read (or typed) → the value a record holds.
 
-NFKC first (full-width digits and half-width kana become ordinary), whitespace removed (a name's family/given
-gap is not part of its value), then per type: kana folded with jaconv, 和暦 converted to ISO dates, postal codes
-as NNN-NNNN, phone/amount/individual-number as their digits. Known recogniser confusions are corrected per type.
+NFKC first (full-width digits and half-width kana become ordinary), whitespace removed — except in a person's
+name, which keeps one space between family and given name (``normalise_name``) — then per type: kana folded
+with jaconv, 和暦 converted to ISO dates, postal codes as NNN-NNNN, phone/amount/individual-number as their
+digits. Known recogniser confusions are corrected per type.
 A value that cannot be normalised is returned as cleaned text; ``validate`` then says what is wrong with it.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -140,8 +142,9 @@ def _date(y: int, m: int, d: int) -> date:
 def repair_date(text: str) -> date | None:
     """The one real date a misread date can have been, or None (none, or more than one).
 
-    Two known confusions: '1' read as '/' inside a 和暦 date (令和3年1/月 → 令和3年11月), and separators
-    dropped or misplaced in a 西暦 date (1966/31/8 → 1966-03-18 when that is the only valid split)."""
+    Three known confusions: '1' read as '/' inside a 和暦 date (令和3年1/月 → 令和3年11月), separators
+    dropped or misplaced in a 西暦 date (1966/31/8 → 1966-03-18 when that is the only valid split), and a
+    handwritten '/' read as '1' (196613118 → 1966/3/18, again only when one date fits)."""
     t = fix_confusions(clean(text), "date")
     if re.search(r"[年月日]", t):
         try:
@@ -149,18 +152,43 @@ def repair_date(text: str) -> date | None:
         except DateError:
             return None
     digits = re.sub(r"\D", "", t)
-    if not re.fullmatch(r"(19|20)\d{4,6}", digits):
+    if not re.fullmatch(r"(19|20)\d{4,8}", digits):
         return None
     year, rest = int(digits[:4]), digits[4:]
+    splits = [(rest[:cut], rest[cut:]) for cut in (1, 2)]
+    if t.isdigit() and rest[:1] == "1":  # no separator was read: each '/' may be one of the 1s
+        splits += [(rest[1:1 + cut], rest[2 + cut:]) for cut in (1, 2) if rest[1 + cut:2 + cut] == "1"]
     found = set()
-    for cut in (1, 2):
-        m, d = rest[:cut], rest[cut:]
-        if 1 <= len(d) <= 2:
+    for m, d in splits:
+        if 1 <= len(m) <= 2 and 1 <= len(d) <= 2:
             try:
                 found.add(date(year, int(m), int(d)))
             except ValueError:
                 pass
     return found.pop() if len(found) == 1 else None
+
+
+FAINT_MIN_P = 0.01   # how nearly the recogniser must have read a dropped character (chosen on calib data)
+
+
+def repair_date_by_faint_char(text: str, between: Sequence[tuple[str, float]]) -> date | None:
+    """The real date a misread date becomes with one more digit (or 元) where the recogniser nearly read one
+    (``between[k]``: its likeliest character between characters k-1 and k, see ``Reading.between``): a thin
+    '1' beside a kanji, or the second '1' of '11', often loses to the blank (令和年5月7日, 令和2年0月24日).
+    Of several, the most nearly read; None when no insertion makes a real date."""
+    if len(between) != len(text) + 1:
+        return None
+    best: tuple[float, date] | None = None
+    for k, (ch, p) in enumerate(between):
+        if p < FAINT_MIN_P or not (ch.isdigit() or ch == "元"):
+            continue
+        try:
+            d = parse_date(text[:k] + ch + text[k:])
+        except DateError:
+            continue
+        if best is None or p > best[0]:
+            best = (p, d)
+    return best[1] if best else None
 
 
 def to_wareki(d: date) -> str:
@@ -209,6 +237,20 @@ def normalise(field_type: str, raw: str) -> Normalised:
         d = digits_of(t)
         return Normalised(d, bool(d))
     return Normalised(t, True)
+
+
+NO_NAME_GAP = "no gap between family and given name"
+
+
+def normalise_name(field_type: str, raw: str) -> Normalised:
+    """A person's name as "family given" with one half-width space (a full-width space or several count as
+    one), each part normalised as the field's type. Without exactly one gap the name is returned run
+    together: which characters are the family name is then for a person to say (``NO_NAME_GAP``)."""
+    parts = unicodedata.normalize("NFKC", raw).split()
+    if len(parts) != 2:
+        return normalise(field_type, raw)
+    family, given = (normalise(field_type, p).value for p in parts)
+    return Normalised(f"{family} {given}", True)
 
 
 def comparable(field_type: str, value: str | bool) -> str:

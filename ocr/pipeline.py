@@ -32,11 +32,12 @@ from ocr.evidence import (
     Evidence,
     comb_evidence,
     kana_evidence,
+    name_with_gap,
     string_evidence,
     text_evidence,
 )
 from ocr.load import Page, count_pages, load_pages, read_bytes, sniff
-from ocr.normalize import Normalised, normalise
+from ocr.normalize import NO_NAME_GAP, Normalised, normalise, normalise_name, repair_date_by_faint_char
 from ocr.recognize import CHARSETS, Reading, Recognizer, charset_for, make_recognizer
 from ocr.record import FieldResult, FieldStatus, Record
 from ocr.template import FieldSpec, FieldType, Template, find_templates, load_template
@@ -187,15 +188,23 @@ class OcrEngine:
             ev = kana_evidence(c, whole)
         else:
             ev = text_evidence(whole)
-        norm = normalise(ftype, ev.text)
-        problems = check_value(ftype, norm.value, comb=spec.comb, max_length=_max_len(spec))
+        if spec.person_name:
+            norm = normalise_name(ftype, name_with_gap(ev.text, whole.positions, c.image))
+        else:
+            norm = normalise(ftype, ev.text)
+        problems = _problems(spec, norm.value)
+        if ftype == "date" and (problems or not norm.ok):
+            norm, problems = _repair_date(ev, whole, norm, problems)
         if problems and ftype == "individual_number":
             ev, norm, problems = _repair_by_check_digit(ev, norm, problems)
+        if problems and ftype == "individual_number":
+            norm, problems = _guess_by_check_digit(ev, norm, problems)
         if not norm.ok and not problems:
             problems = [f"not a valid {ftype}"]
         verdict = self.trust.judge_text(ftype, ev, problems, empty=False, required=spec.required)
         if norm.repaired and verdict.status is FieldStatus.ACCEPTED:
             verdict = Verdict(FieldStatus.NEEDS_REVIEW, norm.repaired)
+        verdict = _name_gap_verdict(spec, norm.value, verdict)
         return FieldResult(spec.name, ftype, norm.value, ev.text, round(ev.score, 4), verdict.status,
                            verdict.reason, crop_path, spec.page), ev.doubts
 
@@ -231,6 +240,8 @@ class OcrEngine:
                      ) -> dict[str, FieldResult]:
         """Cross-field rules: every field of a broken rule becomes invalid, with the rule's message. A postal
         code whose town is the one the address names is confirmed by it: one digit in doubt is forgiven."""
+        if doubts is not None:
+            results = self._postal_from_address(template, results, doubts)
         values = {n: f.value for n, f in results.items()}
         for rule in implicit_rules(template):
             problem = check_rule(rule, values)
@@ -246,6 +257,28 @@ class OcrEngine:
                 f = results[name]
                 reason = "; ".join(r for r in (f.reason, problem) if r)
                 results[name] = FieldResult(**{**f.__dict__, "status": FieldStatus.INVALID, "reason": reason})
+        return results
+
+    @staticmethod
+    def _postal_from_address(template: Template, results: dict[str, FieldResult], doubts: dict[str, int]
+                             ) -> dict[str, FieldResult]:
+        """A read postal code that does not fit the address, where exactly one code one digit away names the
+        address's town: that code is the machine's best guess, for a person to confirm (never accepted: both
+        readers saw the other digit)."""
+        for rule in implicit_rules(template):
+            if rule.rule != "postal_address":
+                continue
+            code, address = (results[n] for n in rule.fields)
+            digits = str(code.value).replace("-", "")
+            if not address.value or not re.fullmatch(r"\d{7}", digits) or \
+                    postal_address_match(digits, str(address.value)) > 0:
+                continue
+            near = {f"{c[:3]}-{c[3:]}" for k in range(7) for d in "0123456789" if d != digits[k]
+                    for c in [digits[:k] + d + digits[k + 1:]] if postal_address_match(c, str(address.value)) == 2}
+            if len(near) == 1:
+                results[code.name] = replace(code, value=near.pop(), status=FieldStatus.NEEDS_REVIEW,
+                                             reason="postal code corrected by one digit to fit the address")
+                doubts[code.name] = UNSURE
         return results
 
     def _read_digital(self, path: Path, candidates: list[Template], doc_id: str) -> list[Record]:
@@ -278,8 +311,8 @@ class OcrEngine:
                 return FieldResult(spec.name, ftype, "", "", 1.0, FieldStatus.INVALID, "required field is empty",
                                    None, spec.page)
             return FieldResult(spec.name, ftype, value, str(raw), 1.0, status, "", None, spec.page)
-        norm = normalise(ftype, raw)
-        problems = check_value(ftype, norm.value, comb=spec.comb, max_length=_max_len(spec))
+        norm = normalise_name(ftype, raw) if spec.person_name else normalise(ftype, raw)
+        problems = _problems(spec, norm.value)
         if not norm.ok and not problems:
             problems = [f"not a valid {ftype}"]
         if norm.value == "":
@@ -289,7 +322,8 @@ class OcrEngine:
             status, reason = FieldStatus.INVALID, "; ".join(problems)
         else:
             status, reason = FieldStatus.ACCEPTED, ""
-        return FieldResult(spec.name, ftype, norm.value, raw, 1.0, status, reason, None, spec.page)
+        verdict = _name_gap_verdict(spec, norm.value, Verdict(status, reason))
+        return FieldResult(spec.name, ftype, norm.value, raw, 1.0, verdict.status, verdict.reason, None, spec.page)
 
     # -- files ------------------------------------------------------------------------------------------------
 
@@ -324,6 +358,47 @@ def _repair_by_check_digit(ev: Evidence, norm: Normalised, problems: list[str]
     fixed = fixes[0]
     note = "one digit settled by the check digit"
     return replace(ev, text=fixed, note=note, agree=False, doubts=1), Normalised(fixed, True), []
+
+
+def _guess_by_check_digit(ev: Evidence, norm: Normalised, problems: list[str]) -> tuple[Normalised, list[str]]:
+    """A 12-digit number failing its check digit where both readers agreed on every digit: of the numbers
+    one box's second likeliest digit makes valid, the likeliest is the machine's best guess for a person to
+    confirm. Otherwise nothing changes."""
+    if len(ev.text) != 12 or ev.doubts >= UNSURE:
+        return norm, problems
+    fixes = [(p, ev.text[:k] + d + ev.text[k + 1:]) for k, d, p in ev.runners_up]
+    valid = [(p, n) for p, n in fixes if individual_number_ok(n)]
+    if not valid:
+        return norm, problems
+    return Normalised(max(valid)[1], True, "one digit guessed from the check digit"), []
+
+
+def _repair_date(ev: Evidence, reading: Reading, norm: Normalised, problems: list[str]
+                 ) -> tuple[Normalised, list[str]]:
+    """A date read as no real date: the digit classifier's reading of the runs that did not line up, if that
+    is a real date; else a digit the recogniser nearly read put back. Either way a person confirms it (the
+    readers did not agree); otherwise nothing changes."""
+    if ev.fallback:
+        other = normalise("date", ev.fallback)
+        if other.ok and not check_value("date", other.value):
+            return other, []
+    fixed = repair_date_by_faint_char(ev.text, reading.between) if len(ev.text) == len(reading.text) else None
+    if fixed is None or check_value("date", fixed.isoformat()):
+        return norm, problems
+    return Normalised(fixed.isoformat(), True, "date repaired from a faintly read digit"), []
+
+
+def _problems(spec: FieldSpec, value: str) -> list[str]:
+    """What is wrong with a field's normalised value; a person's name is checked without its one gap."""
+    checked = value.replace(" ", "") if spec.person_name else value
+    return check_value(spec.type.value, checked, comb=spec.comb, max_length=_max_len(spec))
+
+
+def _name_gap_verdict(spec: FieldSpec, value: str, verdict: Verdict) -> Verdict:
+    """A person's name whose family/given gap was not found goes to a person (key-in needs the two apart)."""
+    if not spec.person_name or not value or " " in value or verdict.status is FieldStatus.INVALID:
+        return verdict
+    return Verdict(FieldStatus.NEEDS_REVIEW, "; ".join(r for r in (verdict.reason, NO_NAME_GAP) if r))
 
 
 def is_address(spec: FieldSpec) -> bool:

@@ -101,7 +101,8 @@ class Reading:
     """One crop's reading: the text, each character's probability, where it sits (``positions``: centre as
     a fraction of the crop's width), its runner-up characters with their probabilities (``candidates``), and
     how much the model wanted characters outside the charset (``rejected_mass``: the largest probability
-    it gave disallowed characters at any frame — a '日' seen in a digits field)."""
+    it gave disallowed characters at any frame — a '日' seen in a digits field), and the character it nearly
+    read in each space between them (``between``: a thin '1' beside a kanji often loses to the blank)."""
 
     text: str
     char_probs: tuple[float, ...] = ()
@@ -109,6 +110,9 @@ class Reading:
     engine: str = ""
     positions: tuple[float, ...] = field(default=(), compare=False)
     candidates: tuple[tuple[tuple[str, float], ...], ...] = field(default=(), compare=False)
+    # between[k]: the likeliest character the model nearly read between characters k-1 and k (k = 0: before
+    # the first, k = len(text): after the last), with its best frame's probability; ("", 0.0) for none
+    between: tuple[tuple[str, float], ...] = field(default=(), compare=False)
 
     @property
     def confidence(self) -> float:
@@ -251,11 +255,20 @@ class PPOCRRecognizer:
             top = np.argpartition(row, -4)[-4:] if len(row) > 4 else np.arange(len(row))
             top = top[np.argsort(row[top])[::-1]]
             candidates.append(tuple((labels[k], float(row[k])) for k in top if row[k] > 1e-4))
+        edges = [-1] + [t for c in chars for t in (c["t"][0], c["t"][-1])] + [len(norm)]
+        between = []
+        for lo, hi in zip(edges[::2], edges[1::2]):
+            frames = norm[lo + 1:hi, 1:]
+            if frames.size == 0:
+                between.append(("", 0.0))
+                continue
+            t, k = np.unravel_index(int(frames.argmax()), frames.shape)
+            between.append((labels[k + 1], float(frames[t, k])))
         return Reading(
             text="".join(c["ch"] for c in chars), char_probs=tuple(c["p"] for c in chars),
             rejected_mass=float(np.clip(1.0 - total.min(), 0.0, 1.0)) if len(total) else 0.0,
             engine=self.name, positions=tuple((np.mean(c["t"]) + 0.5) / n for c in chars),
-            candidates=tuple(candidates),
+            candidates=tuple(candidates), between=tuple(between),
         )
 
 

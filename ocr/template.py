@@ -52,6 +52,7 @@ class FieldSpec:
     max_length: int | None = None
     page: int = 1                      # 1-based page of the form this field is on
     review: str = "single"             # "single" or "double" (two reviewers enter blind)
+    person_name: bool = False          # "family given": one half-width space between the two (key-in splits it)
 
     @property
     def is_mark(self) -> bool:
@@ -94,7 +95,8 @@ class Template:
 
 
 _TOP_KEYS = {"name", "title", "page", "reference", "reference_dpi", "fields", "rules", "pages", "extra"}
-_FIELD_KEYS = {"name", "label", "type", "box_mm", "comb", "options", "required", "max_length", "page", "review"}
+_FIELD_KEYS = {"name", "label", "type", "box_mm", "comb", "options", "required", "max_length", "page", "review",
+               "person_name"}
 
 
 def load_template(path: str | Path) -> Template:
@@ -145,6 +147,8 @@ def load_template(path: str | Path) -> Template:
             ftype = FieldType(f["type"])
         except ValueError:
             raise fail(f"{where}.type", f"expected one of {[t.value for t in FieldType]}, got {f['type']!r}") from None
+        if f.get("person_name") and ftype not in (FieldType.TEXT, FieldType.KATAKANA, FieldType.HIRAGANA):
+            raise fail(f"{where}.person_name", "only a text, katakana or hiragana field holds a person's name")
         box = _box(f["box_mm"], lambda m: fail(f"{where}.box_mm", m))
         options = tuple(
             Option(str(o["value"]), str(o.get("label", o["value"])), _box(o["box_mm"], lambda m: fail(f"{where}.options", m)))
@@ -157,6 +161,7 @@ def load_template(path: str | Path) -> Template:
             comb=int(f["comb"]) if f.get("comb") else None, options=options,
             required=bool(f.get("required", False)), max_length=f.get("max_length"),
             page=int(f.get("page", 1)), review=str(f.get("review", "single")),
+            person_name=bool(f.get("person_name", False)),
         ))
     rules = []
     for i, r in enumerate(raw.get("rules") or []):

@@ -66,6 +66,14 @@ def choice(value: str) -> Entry:
 EMPTY = Entry("", "")
 
 
+def person_name(entry: Entry) -> Entry:
+    """A person-name field's truth keeps the gap the writer left between family and given name as one
+    half-width space (the value is "family given"; legacy screens key the two separately)."""
+    if not isinstance(entry.written, str) or not entry.written:
+        return entry
+    return Entry(entry.written, " ".join(R.nfkc(entry.written).split()))
+
+
 def name_entry(p: R.Person) -> Entry:
     return text(f"{p.family} {p.given}")
 
@@ -238,5 +246,5 @@ def fill(template: Template, fake: Faker, rng: random.Random) -> dict[str, Entry
         if f.name not in values:
             values[f.name] = by_type(f, fake, rng, place) if (f.required or rng.random() < 0.85) else \
                 (Entry(False, False) if f.type is FieldType.CHECKBOX else EMPTY)
-        out[f.name] = values[f.name]
+        out[f.name] = person_name(values[f.name]) if f.person_name else values[f.name]
     return out

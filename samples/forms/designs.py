@@ -25,15 +25,15 @@ def juminido() -> Sheet:
                                                            ("tenshutsu", "転出")), required=True))
     s.row(14, Label("異動日", LW), Write("moved_on", "異動日", T.DATE, 62, required=True),
           Label("性別", LW), Choice("sex", "性別", (("male", "男"), ("female", "女")), required=True))
-    s.row(11, Label("フリガナ", LW), Write("name_kana", "フリガナ", T.KATAKANA, required=True))
-    s.row(17, Label("氏名", LW), Write("name", "氏名", T.TEXT, required=True, max_length=20))
+    s.row(11, Label("フリガナ", LW), Write("name_kana", "フリガナ", T.KATAKANA, required=True, person_name=True))
+    s.row(17, Label("氏名", LW), Write("name", "氏名", T.TEXT, required=True, max_length=20, person_name=True))
     s.row(14, Label("生年月日", LW), Write("birth_date", "生年月日", T.DATE, 62, required=True),
           Label("電話番号", LW), Write("phone", "電話番号", T.PHONE))
     s.row(13, Label("郵便番号", LW), Comb("postal_code", "郵便番号", T.POSTAL, 7, groups=(3,), required=True),
           Note("※新住所の郵便番号を記入してください"))
     s.row(17, Label("住所\n(新住所)", LW), Write("address", "住所 (新住所)", T.TEXT, required=True, max_length=60))
     s.row(17, Label("前住所", LW), Write("prev_address", "前住所", T.TEXT, max_length=60))
-    s.row(14, Label("世帯主", LW), Write("head_of_household", "世帯主", T.TEXT, 58, max_length=20),
+    s.row(14, Label("世帯主", LW), Write("head_of_household", "世帯主", T.TEXT, 58, max_length=20, person_name=True),
           Label("続柄", 18), Choice("relationship", "続柄", (("self", "本人"), ("spouse", "配偶者"), ("child", "子"),
                                                          ("other", "その他"))))
     s.row(13, Label("個人番号", LW), Comb("individual_number", "個人番号", T.INDIVIDUAL_NUMBER, 12,
@@ -57,8 +57,9 @@ def jidoteate() -> Sheet:
     s.begin_frame()
     s.row(13, Label("請求日", LW), Write("filing_date", "請求日", T.DATE, 62, required=True),
           Label("性別", LW), Choice("sex", "性別", (("male", "男"), ("female", "女")), required=True))
-    s.row(10, Label("フリガナ", LW), Write("claimant_kana", "フリガナ", T.KATAKANA, required=True))
-    s.row(15, Label("請求者\n氏名", LW), Write("claimant_name", "請求者氏名", T.TEXT, 72, required=True, max_length=20),
+    s.row(10, Label("フリガナ", LW), Write("claimant_kana", "フリガナ", T.KATAKANA, required=True, person_name=True))
+    s.row(15, Label("請求者\n氏名", LW), Write("claimant_name", "請求者氏名", T.TEXT, 72, required=True, max_length=20,
+                                                  person_name=True),
           Label("生年月日", 22), Write("birth_date", "生年月日", T.DATE, required=True))
     s.row(12, Label("郵便番号", LW), Comb("postal_code", "郵便番号", T.POSTAL, 7, groups=(3,), required=True),
           Label("電話番号", 22), Write("phone", "電話番号", T.PHONE))
@@ -68,10 +69,11 @@ def jidoteate() -> Sheet:
     pensions = (("kosei", "厚生年金"), ("kokumin", "国民年金"), ("kyosai", "共済組合"))
     s.row(12, Label("加入年金", LW), Choice("pension", "加入している年金", pensions, required=True))
     s.row(13, Label("前年の所得", LW), Write("annual_income", "前年の所得額", T.AMOUNT, 72, suffix="円"),
-          Label("配偶者氏名", 22), Write("spouse_name", "配偶者氏名", T.TEXT, max_length=20))
+          Label("配偶者氏名", 22), Write("spouse_name", "配偶者氏名", T.TEXT, max_length=20, person_name=True))
     s.row(7, Note("支給対象となる児童（養育している18歳到達後最初の3月31日までの児童）", size=2.8))
-    s.row(10, Label("児童フリガナ", LW), Write("child_kana", "児童フリガナ", T.KATAKANA, required=True))
-    s.row(14, Label("児童氏名", LW), Write("child_name", "児童氏名", T.TEXT, 72, required=True, max_length=20),
+    s.row(10, Label("児童フリガナ", LW), Write("child_kana", "児童フリガナ", T.KATAKANA, required=True, person_name=True))
+    s.row(14, Label("児童氏名", LW), Write("child_name", "児童氏名", T.TEXT, 72, required=True, max_length=20,
+                                                person_name=True),
           Label("生年月日", 22), Write("child_birth_date", "児童生年月日", T.DATE, required=True))
     s.row(12, Label("同居", LW), Check("child_lives_with", "児童と同居している", "請求者と同居している", 66),
           Check("child_supported", "監護・生計同一", "監護し生計を同じくしている"))
@@ -96,8 +98,8 @@ def inkan() -> Sheet:
     s.begin_frame()
     s.row(13, Label("申請日", LW), Write("filing_date", "申請日", T.DATE, 62, required=True),
           Label("申請者", LW), Choice("applicant", "申請者", (("self", "本人"), ("agent", "代理人")), required=True))
-    s.row(10, Label("フリガナ", LW), Write("name_kana", "フリガナ", T.KATAKANA, required=True))
-    s.row(16, Label("登録者\n氏名", LW), Write("name", "登録者氏名", T.TEXT, 82, required=True, max_length=20),
+    s.row(10, Label("フリガナ", LW), Write("name_kana", "フリガナ", T.KATAKANA, required=True, person_name=True))
+    s.row(16, Label("登録者\n氏名", LW), Write("name", "登録者氏名", T.TEXT, 82, required=True, max_length=20, person_name=True),
           Label("性別", 16), Choice("sex", "性別", (("male", "男"), ("female", "女")), required=True))
     s.row(13, Label("生年月日", LW), Write("birth_date", "生年月日", T.DATE, 62, required=True),
           Label("電話番号", LW), Write("phone", "電話番号", T.PHONE))
@@ -109,9 +111,9 @@ def inkan() -> Sheet:
                                                                   ("guarantor", "保証書")), required=True))
     s.row(12, Label("免許証番号", LW), Comb("license_number", "運転免許証番号", T.DIGITS, 12, groups=(4, 8)), Note())
     s.row(7, Note("保証人（本市で印鑑登録をしている方）", size=2.8))
-    s.row(14, Label("保証人氏名", LW), Write("guarantor_name", "保証人氏名", T.TEXT, 72, max_length=20),
+    s.row(14, Label("保証人氏名", LW), Write("guarantor_name", "保証人氏名", T.TEXT, 72, max_length=20, person_name=True),
           Label("登録番号", 22), Comb("guarantor_seal_number", "保証人の印鑑登録番号", T.DIGITS, 6))
-    s.row(12, Label("代理人", LW), Write("agent_name", "代理人氏名", T.TEXT, 72, max_length=20),
+    s.row(12, Label("代理人", LW), Write("agent_name", "代理人氏名", T.TEXT, 72, max_length=20, person_name=True),
           Label("委任状", 22), Check("power_of_attorney", "委任状あり", "添付あり"))
     s.row(12, Label("確認", LW),
           Check("sworn", "記載内容に相違ない", "上記のとおり申請します。記載内容に相違ありません。"))

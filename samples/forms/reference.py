@@ -58,6 +58,8 @@ def _field_dict(f: FieldSpec) -> dict[str, Any]:
         out["max_length"] = f.max_length
     if f.review != "single":
         out["review"] = f.review
+    if f.person_name:
+        out["person_name"] = True
     return out
 
 

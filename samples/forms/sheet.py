@@ -53,6 +53,7 @@ class Write:
     max_length: int | None = None
     suffix: str = ""
     review: str = "single"
+    person_name: bool = False  # "family given": the value keeps one space between the two
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,8 @@ class Sheet:
                 self.items.append(Text(x + w - 1.5, y + h / 2, c.suffix, LABEL_MM, "r"))
                 right -= fonts.text_width_mm(c.suffix, LABEL_MM) + 1.5
             box = (x + PAD_MM, y + PAD_MM, right - x - PAD_MM, h - 2 * PAD_MM)
-            self._field(c.name, c.label, c.type, box, required=c.required, max_length=c.max_length, review=c.review)
+            self._field(c.name, c.label, c.type, box, required=c.required, max_length=c.max_length, review=c.review,
+                        person_name=c.person_name)
         elif isinstance(c, Comb):
             self._comb(c, x, y, w, h)
         elif isinstance(c, Choice):
@@ -213,11 +215,12 @@ class Sheet:
 
     def _field(self, name: str, label: str, ftype: FieldType, box: tuple[float, float, float, float], *,
                comb: int | None = None, options: tuple[Option, ...] = (), required: bool = False,
-               max_length: int | None = None, review: str = "single") -> None:
+               max_length: int | None = None, review: str = "single", person_name: bool = False) -> None:
         if any(f.name == name for f in self.fields):
             raise ValueError(f"{self.name}: duplicate field '{name}'")
         self.fields.append(FieldSpec(name=name, label=label, type=ftype, box_mm=_r(box), comb=comb,
-                                     options=options, required=required, max_length=max_length, review=review))
+                                     options=options, required=required, max_length=max_length, review=review,
+                                     person_name=person_name))
 
     def rule(self, rule: str, *names: str, message: str = "") -> None:
         self.rules.append(Rule(rule, names, message))

@@ -95,3 +95,29 @@ def test_a_digit_the_recogniser_dropped_is_noticed_and_guessed_from_the_glyphs()
                               FakeClassifier([0, 9, 4, 4, 7, 3]), True)
     assert dropped.agree is False
     assert dropped.text == "094473"  # the classifier's reading of the six glyphs: a better guess, for review
+
+
+def test_in_a_date_the_recognisers_run_stays_and_the_glyph_reading_is_only_a_fallback():
+    crop = _line("0944-73")
+    fc = FieldCrop("birth_date", crop, False, 10.0)
+    glyphs = segment(crop)
+    centres = [(g.x + (g.image.shape[1] - 4) / 2) / crop.shape[1] for g in glyphs if not g.separator]
+    dropped = string_evidence(fc, _reading("09473", positions=centres[:3] + centres[4:]),
+                              FakeClassifier([0, 9, 4, 4, 7, 3]), False)
+    assert dropped.agree is False and dropped.text == "09473"   # kanji beside a date's digits fool the glyphs
+    assert dropped.fallback == "094473"
+    full = string_evidence(fc, _reading("094473", positions=centres), FakeClassifier([0, 9, 4, 4, 7, 3]), False)
+    assert full.fallback == ""                                  # nothing to fall back on when the runs fit
+
+
+def test_a_date_run_with_one_glyph_more_gets_back_the_digit_the_recogniser_nearly_read():
+    crop = _line("0944-73")
+    fc = FieldCrop("birth_date", crop, False, 10.0)
+    glyphs = segment(crop)
+    centres = [(g.x + (g.image.shape[1] - 4) / 2) / crop.shape[1] for g in glyphs if not g.separator]
+    merged = _reading("09473", positions=centres[:3] + centres[4:])
+    between = [("", 0.0)] * 6
+    between[3] = ("4", 0.2)                                    # the second 4 of 44, nearly read
+    ev = string_evidence(fc, Reading(merged.text, merged.char_probs, 0.0, "fake", merged.positions,
+                                     merged.candidates, tuple(between)), FakeClassifier([0, 9, 4, 4, 7, 3]), False)
+    assert ev.text == "094473" and ev.agree is False           # a better guess, still for a person

@@ -6,7 +6,15 @@ from datetime import date
 
 import pytest
 
-from ocr.normalize import DateError, comparable, normalise, parse_date, repair_date, to_wareki
+from ocr.normalize import (
+    DateError,
+    comparable,
+    normalise,
+    parse_date,
+    repair_date,
+    repair_date_by_faint_char,
+    to_wareki,
+)
 from ocr.template import Rule
 from ocr.validate import check_rule, check_value, individual_number_ok, postal_matches_address
 
@@ -49,6 +57,41 @@ def test_date_with_a_misplaced_separator_is_repaired_only_when_one_date_fits():
     assert repair_date("昭和33年1/月30日") == date(1958, 11, 30)  # '1' read as '/'
     n = normalise("date", "1966/31/8")
     assert n.value == "1966-03-18" and n.repaired
+
+
+def test_handwritten_slashes_read_as_ones_are_repaired_only_when_one_date_fits():
+    assert repair_date("195318118") == date(1953, 8, 18)     # 1953/8/18 with both '/' read as '1'
+    assert repair_date("19881316") == date(1988, 3, 6)
+    assert repair_date("200012127") == date(2000, 2, 27)
+    assert repair_date("199011111") is None                  # 1990/1/11 or 1990/11/1: a person decides
+    n = normalise("date", "196613118")
+    assert n.value == "1966-03-18" and n.repaired
+
+
+def _between(text: str, **faint: tuple[str, float]) -> list[tuple[str, float]]:
+    slots = [("", 0.0)] * (len(text) + 1)
+    for k, v in faint.items():
+        slots[int(k[1:])] = v
+    return slots
+
+
+def test_a_date_missing_a_digit_the_recogniser_nearly_read_gets_it_back():
+    # 令和元年 / 令和1年 with its thin '1' lost beside the kanji
+    assert repair_date_by_faint_char("令和年5月7日", _between("令和年5月7日", k2=("1", 0.33))) == date(2019, 5, 7)
+    # the second '1' of 11月
+    assert repair_date_by_faint_char("令和2年0月24日", _between("令和2年0月24日", k4=("1", 0.02))) == \
+        date(2020, 10, 24)
+    # of two insertions that make a date, the more nearly read one
+    text = "令和3年1月4日"
+    assert repair_date_by_faint_char(text, _between(text, k4=("1", 0.1), k6=("2", 0.3))) == date(2021, 1, 24)
+    assert repair_date_by_faint_char(text, _between(text, k4=("1", 0.3), k6=("2", 0.1))) == date(2021, 11, 4)
+
+
+def test_no_faint_digit_or_one_too_faint_leaves_the_date_unrepaired():
+    assert repair_date_by_faint_char("令和年5月7日", _between("令和年5月7日")) is None
+    assert repair_date_by_faint_char("令和年5月7日", _between("令和年5月7日", k2=("1", 0.001))) is None
+    assert repair_date_by_faint_char("令和年5月7日", _between("令和年5月7日", k7=("9", 0.9))) is None  # no date
+    assert repair_date_by_faint_char("令和年5月7日", [("1", 0.9)]) is None  # slots do not match the text
 
 
 def test_individual_number_check_digit():

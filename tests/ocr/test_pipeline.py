@@ -135,3 +135,44 @@ def test_real_handwritten_digits_pass_only_when_right(engine, generated):
         for name, f in record.fields.items():
             if f.status is FieldStatus.ACCEPTED:
                 assert correct[name], name
+
+
+def _field(name: str, ftype: str, value, status=FieldStatus.ACCEPTED, reason="", confidence=0.99):
+    from ocr.record import FieldResult
+
+    return FieldResult(name, ftype, value, str(value), confidence, status, reason, None, 1)
+
+
+def test_a_postal_code_one_digit_off_its_address_is_corrected_for_review_never_accepted(engine):
+    template = engine.templates["juminido"]
+    results = {f.name: _field(f.name, f.type.value, "") for f in template.fields}
+    results["address"] = _field("address", "text", "東京都千代田区千代田1-1")
+    results["postal_code"] = _field("postal_code", "postal", "100-0007", FieldStatus.INVALID,
+                                    "postal code does not exist")
+    out = engine._cross_check(template, dict(results), {"postal_code": 0})
+    code = out["postal_code"]
+    assert code.value == "100-0001" and code.status is FieldStatus.NEEDS_REVIEW
+    assert "corrected" in code.reason
+    # an address no neighbour of the code names: the code stays as read, and the rule says what is wrong
+    results["address"] = _field("address", "text", "福岡県久留米市城南町15-3")
+    out = engine._cross_check(template, dict(results), {"postal_code": 0})
+    assert out["postal_code"].value == "100-0007" and out["postal_code"].status is FieldStatus.INVALID
+
+
+def test_an_individual_number_failing_its_check_digit_gets_the_likeliest_valid_guess_for_review():
+    from ocr.evidence import Evidence
+    from ocr.normalize import Normalised
+    from ocr.pipeline import _guess_by_check_digit
+    from ocr.validate import individual_number_ok
+
+    good = "123456789018"
+    read = "123456189018"                      # box 6: a 7 read as 1 by both readers
+    assert individual_number_ok(good) and not individual_number_ok(read)
+    runners_up = tuple((k, "7" if k == 6 else "0", 0.3 if k == 6 else 0.01) for k in range(12))
+    ev = Evidence(read, 0.9, True, "", 0, (), runners_up=runners_up)
+    norm, problems = _guess_by_check_digit(ev, Normalised(read, True), ["individual number check digit is wrong"])
+    assert norm.value == good and norm.repaired and problems == []
+    nothing = tuple((k, "0", 0.3) for k in range(12) if not individual_number_ok(read[:k] + "0" + read[k + 1:]))
+    norm, problems = _guess_by_check_digit(Evidence(read, 0.9, True, runners_up=nothing), Normalised(read, True),
+                                           ["individual number check digit is wrong"])
+    assert norm.value == read and problems

@@ -51,6 +51,14 @@ def test_reads_handwriting_style_text_with_per_character_probabilities(recognize
 
 
 @pytest.mark.integration
+def test_reading_keeps_what_it_nearly_read_in_each_space_between_characters(recognizer):
+    r = recognizer.read([_line("令和6年4月1日")], CHARSETS["date"])[0]
+    assert len(r.between) == len(r.text) + 1
+    assert all(0.0 <= p <= 1.0 and (ch == "" or CHARSETS["date"].allows(ch)) for ch, p in r.between)
+    assert max(p for _, p in r.between) < 0.5  # a clean line: nothing was nearly read and then dropped
+
+
+@pytest.mark.integration
 def test_digit_field_cannot_read_letters_or_kanji(recognizer):
     crop = _line("12日O5")
     free = recognizer.read([crop], CHARSETS["any"])[0]

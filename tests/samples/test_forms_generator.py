@@ -73,7 +73,12 @@ def test_filled_values_are_normalised_and_valid(name):
             assert isinstance(v, str)
             if v == "":
                 continue
-            assert v == unicodedata.normalize("NFKC", v) and not re.search(r"\s", v), (f.name, v)
+            assert v == unicodedata.normalize("NFKC", v), (f.name, v)
+            if f.person_name:  # "family given": exactly one half-width space between the two
+                assert re.fullmatch(r"\S+ \S+", v), (f.name, v)
+                v = v.replace(" ", "")
+            else:
+                assert not re.search(r"\s", v), (f.name, v)
             if f.type is FieldType.DATE:
                 date.fromisoformat(v)
             elif f.type is FieldType.POSTAL:
@@ -93,6 +98,27 @@ def test_filled_values_are_normalised_and_valid(name):
             a, b = (truth[n] for n in rule.fields)
             if a and b:
                 assert a <= b, rule
+
+
+def test_person_name_truth_keeps_the_gap_the_writer_left_as_one_space():
+    from faker import Faker
+
+    from ocr.normalize import comparable
+
+    t = template("juminido")
+    fake = Faker("ja_JP")
+    for i in range(10):
+        rng = random.Random(i)
+        fake.seed_instance(i)
+        values = content.fill(t, fake, rng)
+        name = values["name"]
+        family, given = name.written.split()
+        assert name.truth == f"{family} {given}"
+        assert values["name_kana"].truth.count(" ") == 1
+        assert " " not in values["address"].truth  # not a person's name: no gap kept
+        assert comparable("text", name.truth) == family + given  # figures ignore the gap
+    full_width = content.person_name(content.Entry("山田　　太郎", ""))
+    assert full_width.truth == "山田 太郎" and full_width.written == "山田　　太郎"
 
 
 def test_a_move_within_the_city_keeps_the_previous_address_in_that_city():

@@ -55,6 +55,19 @@ def test_juminido_has_exactly_the_field_names_and_types_of_the_spec():
                                                      ("before", ("moved_on", "filing_date"))}
 
 
+PERSON_NAMES = {
+    "juminido": {"name", "name_kana", "head_of_household"},
+    "jidoteate": {"claimant_name", "claimant_kana", "spouse_name", "child_name", "child_kana"},
+    "inkan": {"name", "name_kana", "guarantor_name", "agent_name"},
+}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_person_name_field_is_marked_and_nothing_else(name):
+    t = load_template(TEMPLATES_DIR / f"{name}.yaml")
+    assert {f.name for f in t.fields if f.person_name} == PERSON_NAMES[name]
+
+
 def test_jidoteate_has_an_amount_field():
     t = load_template(TEMPLATES_DIR / "jidoteate.yaml")
     assert any(f.type is FieldType.AMOUNT for f in t.fields)

@@ -89,6 +89,36 @@ def test_entries_are_normalised_like_the_ocr_record():
         parse_entry(spec(FieldType.TEXT, required=True), "  ")
 
 
+@pytest.mark.parametrize("ftype, typed, value", [
+    (FieldType.TEXT, "山田　太郎", "山田 太郎"),            # a full-width space becomes half-width
+    (FieldType.TEXT, " 山田   太郎 ", "山田 太郎"),          # a run of spaces becomes one
+    (FieldType.KATAKANA, "やまだ　たろう", "ヤマダ タロウ"),  # each part folded like a katakana field
+])
+def test_a_typed_person_name_keeps_one_space_between_family_and_given(ftype, typed, value):
+    assert parse_entry(spec(ftype, person_name=True, max_length=20), typed) == value
+
+
+@pytest.mark.parametrize("typed, message", [
+    ("山田太郎", "氏と名の間に空白を入れてください"),
+    ("山田 太 郎", "1つだけ"),
+])
+def test_a_typed_person_name_without_one_space_is_refused_in_japanese(typed, message):
+    with pytest.raises(EntryError, match=message):
+        parse_entry(spec(FieldType.TEXT, person_name=True), typed)
+    assert parse_entry(spec(FieldType.TEXT), typed) == typed.replace(" ", "")  # not a name: no gap needed
+
+
+def test_a_person_name_is_checked_like_its_type_and_length_without_its_space():
+    with pytest.raises(EntryError, match="カタカナ"):
+        parse_entry(spec(FieldType.KATAKANA, person_name=True), "山田 太郎")
+    with pytest.raises(EntryError, match="4文字以内"):
+        parse_entry(spec(FieldType.TEXT, person_name=True, max_length=4), "山田 太郎丸")
+    assert parse_entry(spec(FieldType.TEXT, person_name=True, max_length=4), "山田 太郎") == "山田 太郎"
+    with pytest.raises(EntryError, match="必須"):
+        parse_entry(spec(FieldType.TEXT, person_name=True, required=True), "　")
+    assert parse_entry(spec(FieldType.TEXT, person_name=True), "") == ""
+
+
 def test_individual_number_check_digit_matches_the_published_algorithm():
     # weights 2..7 then 2..6 from the right; remainder ≤ 1 gives 0
     assert check_digit("12345678901") == 8
@@ -341,7 +371,7 @@ def test_no_entered_or_read_value_reaches_the_log(client_for, tmp_path, template
     try:
         client = login("alice", "alice-pass")
         token = csrf(client.get(f"/doc/{doc.doc_id}").text)
-        typed = {"name": "新しい氏名", "address": doc.truth["address"], "phone": doc.truth["phone"]}
+        typed = {"name": "新しい 氏名", "address": doc.truth["address"], "phone": doc.truth["phone"]}
         r = client.post(f"/doc/{doc.doc_id}", data={"csrf_token": token, "fields": "name,address,phone",
                                                     **{f"f.{k}": v for k, v in typed.items()}})
         assert r.status_code == 302
@@ -407,9 +437,9 @@ def test_two_clerks_get_different_documents_and_the_second_save_of_a_field_is_st
     alice_page = alice.get(f"/doc/{first.doc_id}").text                 # alice has it open: claimed
     assert sue.get("/next").headers["Location"] == f"/doc/{second.doc_id}"
     sue_page = sue.get(f"/doc/{first.doc_id}").text                     # sue opens it anyway, by its link
-    sue.post(f"/doc/{first.doc_id}", data={"csrf_token": csrf(sue_page), "fields": "name", "f.name": "先勝"})
-    r = alice.post(f"/doc/{first.doc_id}", data={"csrf_token": csrf(alice_page), "fields": "name", "f.name": "後負"},
+    sue.post(f"/doc/{first.doc_id}", data={"csrf_token": csrf(sue_page), "fields": "name", "f.name": "先 勝"})
+    r = alice.post(f"/doc/{first.doc_id}", data={"csrf_token": csrf(alice_page), "fields": "name", "f.name": "後 負"},
                    follow_redirects=True)
     assert "他の確認者が先に確定していました" in r.text
     [audit] = store.corrections(doc_id=first.doc_id)
-    assert (audit.user, audit.new_value) == ("sue", "先勝")
+    assert (audit.user, audit.new_value) == ("sue", "先 勝")

@@ -2,14 +2,15 @@
 
 Clerks type fast and loosely: full-width digits, ``R6.4.1`` or ``令和6年4月1日`` for a date, a postal code
 without its hyphen. ``parse_entry`` accepts those and returns the normalised value (ISO dates, ``NNN-NNNN``,
-digits only, ``True``/``False``, an option's value), or raises ``EntryError`` with a Japanese message the page
-shows beside the field.
+digits only, ``True``/``False``, an option's value; a person's name as "family given" with one half-width
+space), or raises ``EntryError`` with a Japanese message the page shows beside the field.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import replace
 from datetime import date
 
 import jaconv
@@ -32,6 +33,8 @@ def parse_entry(spec: FieldSpec, text: str) -> Value:
     t = spec.type
     if t is FieldType.CHECKBOX:
         return text.strip().lower() in ("1", "true", "on", "yes", "✓", "レ")
+    if spec.person_name:
+        return _person_name(spec, text)
     s = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
     if t is FieldType.CHOICE:
         values = [o.value for o in spec.options]
@@ -78,6 +81,25 @@ def parse_entry(spec: FieldSpec, text: str) -> Value:
             raise EntryError("ひらがなで入力してください")
         return h
     return s
+
+
+def _person_name(spec: FieldSpec, text: str) -> str:
+    """A person's name as "family given": a full-width space or several spaces become one half-width space;
+    without a space the name is refused (the legacy screens key 氏 and 名 separately)."""
+    parts = unicodedata.normalize("NFKC", text).split()
+    if not parts:
+        if spec.required:
+            raise EntryError("必須項目です")
+        return ""
+    if len(parts) == 1:
+        raise EntryError("氏と名の間に空白を入れてください")
+    if len(parts) > 2:
+        raise EntryError("空白は氏と名の間に1つだけ入れてください")
+    whole = replace(spec, person_name=False, max_length=None)
+    family, given = (str(parse_entry(whole, p)) for p in parts)
+    if spec.max_length and len(family) + len(given) > spec.max_length:
+        raise EntryError(f"{spec.max_length}文字以内で入力してください")
+    return f"{family} {given}"
 
 
 def display(spec: FieldSpec, value: Value) -> str:
