@@ -132,9 +132,12 @@ def test_redis_restart_mid_batch_loses_nothing(setup, private_redis):
     run = start_run(rt, wf, _scans(folder, n))
     workers = Workers(config, 2, delay_s=0.15)
     try:
-        time.sleep(2.5)
+        deadline = time.monotonic() + 30   # restart once the workers are visibly under way, whatever the load
+        while rt.store.count_by_state(run.id)[DocState.KEYED] == 0 and time.monotonic() < deadline:
+            time.sleep(0.1)
         before = rt.store.count_by_state(run.id)
-        assert before[DocState.RECEIVED] > 0, "the batch finished before Redis could be restarted"
+        unfinished = n - before[DocState.KEYED] - before[DocState.FAILED]
+        assert before[DocState.KEYED] > 0 and unfinished > 0, f"no mid-batch moment to restart Redis: {before}"
         private_redis.stop()        # every queued job, lease and registry is gone
         time.sleep(1.0)
         private_redis.start()

@@ -56,7 +56,11 @@ from workflows.store import DocumentStore
 PAGE_SIZE = 50
 CLAIM_S = 600          # a document opened by one clerk is not handed to another for this long
 # The OCR's reasons (short English phrases joined by "; ") in clerks' words; an unknown one is shown as is.
-REASONS = (
+REASONS = (  # first match wins: specific phrases before general ones
+    ("no gap between family and given name", "氏と名の区切りが読み取れない"),
+    ("postal code corrected by one digit", "住所に合わせて郵便番号を1桁補正（要確認）"),
+    ("one digit guessed from the check digit", "検査用数字から1桁を推定（要確認）"),
+    ("date repaired", "日付を補正（要確認）"),
     ("low confidence", "読取の信頼度が低い"), ("second reader does not confirm", "2つの読取方式で確認できない"),
     ("second reader disagrees", "2つの読取方式の結果が違う"), ("whole-field reading differs", "2つの読取方式の結果が違う"),
     ("the two digit readers disagree", "数字の読取結果が食い違う"), ("a comb box is skipped", "枠の文字が抜けている"),

@@ -114,9 +114,10 @@ def fake_values(template: Template, fake, rng: random.Random) -> dict[str, Value
         elif t is FieldType.CHECKBOX:
             out[name] = rng.random() < 0.5
         elif t is FieldType.KATAKANA:
-            out[name] = fake.kana_name().replace(" ", "").replace("\u3000", "")
+            out[name] = _name(fake.kana_name()) if spec.person_name else _plain(fake.kana_name())
         elif t is FieldType.HIRAGANA:
-            out[name] = jaconv.kata2hira(fake.kana_name().replace(" ", ""))
+            kana = _name(fake.kana_name()) if spec.person_name else _plain(fake.kana_name())
+            out[name] = jaconv.kata2hira(kana)
         elif t is FieldType.POSTAL:
             out[name] = fake.zipcode()
         elif t is FieldType.PHONE:
@@ -132,8 +133,13 @@ def fake_values(template: Template, fake, rng: random.Random) -> dict[str, Value
         elif "address" in name:
             out[name] = _plain(fake.address())
         else:
-            out[name] = _plain(fake.name())
+            out[name] = _name(fake.name()) if spec.person_name else _plain(fake.name())
     return out
+
+
+def _name(text: str) -> str:
+    """A person's name as the OCR normalises it: NFKC, one space between family and given name."""
+    return " ".join(unicodedata.normalize("NFKC", text).split())
 
 
 def _plain(text: str) -> str:
