@@ -47,6 +47,8 @@ def start_worker(settings: Any, queues: list[str] | None = None, *, burst: bool 
     names = queues or list(rt.queue.queues)
     if "ocr" in names and hasattr(rt.parts, "warm"):
         rt.parts.warm()
+    if "keyin" in names and hasattr(rt.parts, "keep_browser"):
+        rt.parts.keep_browser()
     every = max(5, settings.queue.stale_after_s // 2)
     # worker_ttl bounds rq's blocking dequeue (ttl - 15 s): an idle worker wakes every `every` seconds to sweep
     worker = KakitoriWorker([rt.queue.queue(n) for n in names], connection=rt.queue.connection,

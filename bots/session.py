@@ -8,8 +8,10 @@ only when something failed.
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import shutil
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -53,8 +55,57 @@ def credentials(target: TargetConfig, target_name: str) -> tuple[str, str]:
     return target.username, password
 
 
+class _KeptBrowser:
+    """One Chromium kept running between the jobs of a long-lived worker thread (a launch costs about a second).
+
+    Each job still gets its own context, closed when the job ends. Only the thread that asked for it uses it:
+    Playwright's sync API is bound to the thread that started it, so other threads launch per job as before.
+    """
+
+    def __init__(self) -> None:
+        self.thread: int | None = None
+        self._pw = self._browser = None
+        self._key: tuple | None = None
+
+    def browser(self, cfg: BrowserConfig):
+        from playwright.sync_api import sync_playwright
+
+        key = (cfg.executable_path, cfg.headless)
+        if self._browser is not None and self._browser.is_connected() and self._key == key:
+            return self._browser
+        self.close()  # gone (crashed, killed) or configured differently: start afresh
+        self._pw = sync_playwright().start()
+        path = chromium_path(cfg, self._pw.chromium.executable_path)
+        self._browser = self._pw.chromium.launch(executable_path=path, headless=cfg.headless, args=list(LAUNCH_ARGS))
+        self._key = key
+        return self._browser
+
+    def close(self) -> None:
+        from playwright.sync_api import Error as PlaywrightError
+
+        try:
+            if self._browser is not None and self._browser.is_connected():
+                self._browser.close()
+        except PlaywrightError:
+            pass  # the process is already gone
+        finally:
+            if self._pw is not None:
+                self._pw.stop()
+            self._pw = self._browser = self._key = None
+
+
+_kept = _KeptBrowser()
+
+
+def keep_browser_open() -> None:
+    """Let the calling thread's jobs share one Chromium process (a worker calls this once, at start)."""
+    if _kept.thread is None:
+        atexit.register(_kept.close)
+    _kept.thread = threading.get_ident()
+
+
 class BrowserSession:
-    """Playwright, one Chromium, one context and one page for one job. Use as a context manager."""
+    """Playwright, one context and one page for one job, in its own Chromium or the worker's kept one."""
 
     def __init__(self, cfg: BrowserConfig, shots_dir: Path, trace_path: Path) -> None:
         self.cfg = cfg
@@ -69,11 +120,14 @@ class BrowserSession:
         from playwright.sync_api import sync_playwright
 
         try:
-            self._pw = sync_playwright().start()
-            path = chromium_path(self.cfg, self._pw.chromium.executable_path)
-            self._browser = self._pw.chromium.launch(executable_path=path, headless=self.cfg.headless,
-                                                     args=list(LAUNCH_ARGS))
-            self._context = self._browser.new_context(locale="ja-JP", viewport={"width": 1024, "height": 860})
+            if _kept.thread == threading.get_ident():
+                browser = _kept.browser(self.cfg)
+            else:
+                self._pw = sync_playwright().start()
+                path = chromium_path(self.cfg, self._pw.chromium.executable_path)
+                self._browser = browser = self._pw.chromium.launch(executable_path=path, headless=self.cfg.headless,
+                                                                   args=list(LAUNCH_ARGS))
+            self._context = browser.new_context(locale="ja-JP", viewport={"width": 1024, "height": 860})
             self._context.set_default_timeout(self.cfg.timeout_ms)
             if self.cfg.trace_on_failure:
                 # actions, network and console; DOM snapshots would cost ~15% of the rate (a screenshot of the
@@ -94,7 +148,7 @@ class BrowserSession:
         self.close()
 
     def close(self) -> None:
-        """Stop tracing (kept only after a failure), close the context and the browser. Safe to call twice."""
+        """Stop tracing (kept only after a failure), close the context and an own browser. Safe to call twice."""
         from playwright.sync_api import Error as PlaywrightError
 
         try:

@@ -124,7 +124,10 @@ def clerk_value(field: FieldResult | None, true: Any) -> Any:
     """What the scripted clerk enters: the value as read when it is right (confirmed), else the true value."""
     if field is None:
         return true
-    return field.value if comparable(field.type, field.value) == comparable(field.type, true) else true
+    same = comparable(field.type, field.value) == comparable(field.type, true)
+    # a name read without its family/given gap is not right: the clerk types the gap
+    same_gap = (" " in str(field.value)) == (" " in str(true))
+    return field.value if same and same_gap else true
 
 
 def _compare_with_truth(rt: jobs.Runtime, run_id: str, truth: dict[str, dict[str, Any]]) -> tuple[int, int]:

@@ -63,6 +63,12 @@ class RealParts:
 
             self._engine = OcrEngine(self.settings.ocr, DataDir(self.settings.data_dir))
 
+    def keep_browser(self) -> None:
+        """Key-in jobs of this (worker) thread share one Chromium process; each job still has its own context."""
+        from bots.session import keep_browser_open
+
+        keep_browser_open()
+
     def read(self, path: Path, template: str, document_id: str) -> list[Record]:
         self.warm()
         return self._engine.read(path, template=template, document_id=document_id)
