@@ -12,9 +12,9 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from kakitori.errors import ConfigError
+from kakitori.yamlfile import read_yaml
 
 
 class FieldType(str, Enum):
@@ -102,14 +102,7 @@ _FIELD_KEYS = {"name", "label", "type", "box_mm", "comb", "options", "required",
 def load_template(path: str | Path) -> Template:
     """Load and validate one template YAML. Raises ConfigError naming the file and the key."""
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError("template not found", file=path) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"malformed YAML{where}", file=path) from None
+    raw = read_yaml(path, "template")
     if not isinstance(raw, dict):
         raise ConfigError("a template is a mapping", file=path)
 
