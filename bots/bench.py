@@ -134,3 +134,18 @@ def _figures(records: list[dict[str, Any]], results: dict[str, Receipt], saved: 
         "faults": faults,
         "workers": 1,
     }
+
+
+def summary_lines(figures: dict[str, Any], setting: str) -> list[str]:
+    """The human-readable summary of a key-in benchmark (web or desktop), before its JSON line."""
+    saved = [f"rows saved: {figures['saved_rows']}"]
+    if "missing_in_export" in figures:
+        saved = [f"missing in export: {figures['missing_in_export']}", *saved,
+                 f"failed but saved (finished by the next run): {figures['failed_but_saved']}"]
+    return [
+        f"records: {figures['records']}  keyed: {figures['keyed']}  failed: {figures['failed']}  ({setting})",
+        f"records/minute: {figures['records_per_minute']}  p50: {figures['p50_s']} s  "
+        f"p95: {figures['p95_s']} s per record  elapsed: {figures['elapsed_s']} s",
+        f"duplicates: {figures['duplicates']}  mismatches: {figures['mismatches']}  " + "  ".join(saved),
+        *(f"  failed x{n}: {reason}" for reason, n in figures["failure_reasons"].items()),
+    ]

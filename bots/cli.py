@@ -73,7 +73,7 @@ def bench_keyin_command(
     """Key N synthetic records into a fresh sample legacy app with one worker; print the figures."""
     from tqdm import tqdm
 
-    from bots.bench import run_keyin_bench
+    from bots.bench import run_keyin_bench, summary_lines
     from kakitori.cli import settings
     from samples.legacy_app.records import synthetic_records
 
@@ -83,15 +83,8 @@ def bench_keyin_command(
     items = synthetic_records(records, seed=seed)
     with tqdm(total=records, unit="rec", desc="bench keyin", disable=None) as bar:
         figures = run_keyin_bench(items, bots_cfg, faults=faults, seed=seed, progress=lambda i: bar.update(1))
-    typer.echo(f"records: {figures['records']}  keyed: {figures['keyed']}  failed: {figures['failed']}  "
-               f"(faults {faults:g}, 1 worker)")
-    typer.echo(f"records/minute: {figures['records_per_minute']}  p50: {figures['p50_s']} s  "
-               f"p95: {figures['p95_s']} s per record  elapsed: {figures['elapsed_s']} s")
-    typer.echo(f"duplicates: {figures['duplicates']}  mismatches: {figures['mismatches']}  "
-               f"missing in export: {figures['missing_in_export']}  rows saved: {figures['saved_rows']}  "
-               f"failed but saved (finished by the next run): {figures['failed_but_saved']}")
-    for reason, n in figures["failure_reasons"].items():
-        typer.echo(f"  failed x{n}: {reason}")
+    for line in summary_lines(figures, f"faults {faults:g}, 1 worker"):
+        typer.echo(line)
     if as_json:
         typer.echo(json.dumps(figures, ensure_ascii=False))
 

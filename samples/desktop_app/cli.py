@@ -102,6 +102,7 @@ def bench_desktop_keyin(
     """Key N synthetic records into a fresh sample desktop app on a private Xvfb (pyautogui, one worker)."""
     from tqdm import tqdm
 
+    from bots.bench import summary_lines
     from kakitori.cli import settings
     from samples.desktop_app.bench import run_desktop_bench
     from samples.legacy_app.records import synthetic_records
@@ -110,14 +111,8 @@ def bench_desktop_keyin(
     items = synthetic_records(records, seed=seed, prefix="desk")
     with tqdm(total=records, unit="rec", desc="bench desktop-keyin", disable=None) as bar:
         figures = run_desktop_bench(items, delay_ms=delay_ms, progress=lambda i: bar.update(1))
-    typer.echo(f"records: {figures['records']}  keyed: {figures['keyed']}  failed: {figures['failed']}  "
-               "(desktop app on Xvfb, 1 worker)")
-    typer.echo(f"records/minute: {figures['records_per_minute']}  p50: {figures['p50_s']} s  "
-               f"p95: {figures['p95_s']} s per record  elapsed: {figures['elapsed_s']} s")
-    typer.echo(f"duplicates: {figures['duplicates']}  mismatches: {figures['mismatches']}  "
-               f"rows saved: {figures['saved_rows']}")
-    for reason, n in figures["failure_reasons"].items():
-        typer.echo(f"  failed x{n}: {reason}")
+    for line in summary_lines(figures, "desktop app on Xvfb, 1 worker"):
+        typer.echo(line)
     if as_json:
         typer.echo(json.dumps(figures, ensure_ascii=False))
 
