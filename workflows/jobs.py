@@ -167,11 +167,25 @@ def finish_run(run_id: str) -> str:
     from workflows.report import write_report
 
     rt = runtime()
-    folder = write_report(rt.store, rt.data, run_id)
+    folder = write_report(rt.store, rt.data, run_id, labels=_field_labels(rt, run_id))
     if not rt.store.count_active(run_id):
         rt.store.finish_run(run_id)
     logger.bind(run=run_id).info("run report written")
     return str(folder)
+
+
+def _field_labels(rt: "Runtime", run_id: str) -> dict[str, str]:
+    """Field name → printed label, over the templates of the run's documents (what the report shows clerks)."""
+    from ocr.template import template_by_name
+
+    labels: dict[str, str] = {}
+    for name in sorted({d.template for d in rt.store.documents(run_id=run_id) if d.template}):
+        try:
+            template = template_by_name(name, rt.settings.ocr.templates_dirs)
+        except ConfigError:
+            continue  # a template removed since: the report falls back to field names
+        labels.update({f.name: f.label for f in template.fields})
+    return labels
 
 
 def continue_after_review(doc_id: str, settings: Settings | None = None) -> None:

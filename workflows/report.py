@@ -174,9 +174,14 @@ def _rate(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
-def write_report(store: DocumentStore, data_dir: DataDir, run_id: str) -> Path:
-    """Write report.json and report.html for a run; returns the report's folder."""
+def write_report(store: DocumentStore, data_dir: DataDir, run_id: str,
+                 labels: dict[str, str] | None = None) -> Path:
+    """Write report.json and report.html for a run; returns the report's folder.
+
+    ``labels`` (field name → the form's printed label, e.g. 氏名) are what the HTML shows clerks.
+    """
     data = build_report(store, run_id, data_dir)
+    data["field_labels"] = dict(labels or {})
     folder = data_dir.report(run_id)
     folder.mkdir(parents=True, exist_ok=True)
     _atomic_write(folder / "report.json", json.dumps(data, ensure_ascii=False, indent=2))

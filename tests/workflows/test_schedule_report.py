@@ -99,6 +99,7 @@ def test_report_json_has_the_catalog_keys_and_per_field_rates(tmp_path):
     assert data["clerk_hours_saved"] > 0 and set(data["stage_seconds"]) >= {"ocr", "keyin"}
     html = (folder / "report.html").read_text(encoding="utf-8")
     assert "処理結果レポート" in html and "入力完了" in html and "bad-e.png" in html
+    assert "郵便番号" in html and data["field_labels"]["name"] == "氏名"   # the form's labels, for clerks
     assert "山田" not in html and "山田" not in json.dumps(data, ensure_ascii=False)  # no personal values
     assert rt.store.get_run(run.id).finished_at is not None
     assert rt.store.count_by_state(run.id)[DocState.KEYED] == 4
