@@ -48,8 +48,7 @@ class LoggingConfig(Section):
 
 class OcrConfig(Section):
     templates_dirs: list[Path] = Field(default_factory=lambda: [ROOT / "samples" / "templates"])
-    recognizer: Literal["pp-ocrv6-small", "paddleocr"] = "pp-ocrv6-small"
-    paddleocr_model_dir: Path | None = None
+    recognizer: Literal["pp-ocrv6-small"] = "pp-ocrv6-small"
     max_pixels_per_page: int = Field(80_000_000, ge=1_000_000)
     max_pages: int = Field(100, ge=1)
     render_dpi: int = Field(200, ge=72, le=600)
@@ -214,8 +213,6 @@ def _resolve_paths(settings: Settings, base: Path) -> None:
 
     settings.data_dir = fix(settings.data_dir)
     settings.ocr.templates_dirs = [fix(p) for p in settings.ocr.templates_dirs]
-    if settings.ocr.paddleocr_model_dir:
-        settings.ocr.paddleocr_model_dir = fix(settings.ocr.paddleocr_model_dir)
     settings.workflows.dirs = [fix(p) for p in settings.workflows.dirs]
     settings.catalog.file = fix(settings.catalog.file)
     if settings.bots.browser.executable_path:

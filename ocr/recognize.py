@@ -282,12 +282,9 @@ def _prepare(crop: np.ndarray, height: int) -> np.ndarray:
     return (x - 0.5) / 0.5
 
 
-def make_recognizer(kind: str, threads: int = 2, model_dir: Path | None = None) -> Recognizer:
+def make_recognizer(kind: str, threads: int = 2) -> Recognizer:
     """The recogniser named in ``OcrConfig.recognizer``."""
     go_offline()
     if kind == "pp-ocrv6-small":
         return PPOCRRecognizer(threads=threads)
-    if kind == "paddleocr":
-        raise ConfigError("the paddleocr adapter is not available in this build; use recognizer: pp-ocrv6-small",
-                          key="ocr.recognizer")
     raise ConfigError(f"unknown recogniser {kind!r}", key="ocr.recognizer")
