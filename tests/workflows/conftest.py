@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 import redis
+import yaml
 
+from workflows.review.bench import TEMPLATES
 from workflows.store import DocumentStore
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -69,3 +71,15 @@ def private_redis(tmp_path):
     server = PrivateRedis(tmp_path).start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def template_dir(tmp_path_factory) -> Path:
+    """The sample juminido template, with its individual number double-checked (whatever the sample says)."""
+    folder = tmp_path_factory.mktemp("templates")
+    raw = yaml.safe_load((TEMPLATES / "juminido.yaml").read_text(encoding="utf-8"))
+    for f in raw["fields"]:
+        f["review"] = "double" if f["name"] == "individual_number" else "single"
+    raw["reference"] = str(TEMPLATES / raw["reference"])
+    (folder / "juminido.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return folder

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 import yaml
@@ -16,7 +15,6 @@ from ocr.record import FieldStatus
 from ocr.template import FieldSpec, FieldType, Option, load_template
 from workflows.review.app import create_app
 from workflows.review.auth import Accounts, Role, User, hash_password
-from workflows.review.bench import TEMPLATES
 from workflows.review.checks import Desk, TaskKind, Templates
 from workflows.review.feedback import correction_rates
 from workflows.review.sample import seed_waiting
@@ -30,18 +28,6 @@ SUE = User("sue", Role.SUPERVISOR, "")
 
 def spec(ftype: FieldType, **kw) -> FieldSpec:
     return FieldSpec(name="f", label="項目", type=ftype, box_mm=(0, 0, 10, 10), **kw)
-
-
-@pytest.fixture(scope="module")
-def template_dir(tmp_path_factory) -> Path:
-    """The sample juminido template, with its individual number double-checked (whatever the sample says)."""
-    folder = tmp_path_factory.mktemp("templates")
-    raw = yaml.safe_load((TEMPLATES / "juminido.yaml").read_text(encoding="utf-8"))
-    for f in raw["fields"]:
-        f["review"] = "double" if f["name"] == "individual_number" else "single"
-    raw["reference"] = str(TEMPLATES / raw["reference"])
-    (folder / "juminido.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    return folder
 
 
 @pytest.fixture(scope="module")

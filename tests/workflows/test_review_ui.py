@@ -9,7 +9,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-import yaml
 
 from kakitori.config import QueueConfig, ReviewConfig, ReviewUser, Settings, StoreConfig
 from ocr.record import FieldStatus, Value
@@ -18,7 +17,7 @@ from workflows import jobs
 from workflows.queue import Queue, connect
 from workflows.review.app import create_app
 from workflows.review.auth import hash_password
-from workflows.review.bench import TEMPLATES, VIEWPORT, launch_chromium, login, review_document, serving
+from workflows.review.bench import VIEWPORT, launch_chromium, login, review_document, serving
 from workflows.review.sample import seed_waiting
 from workflows.review.values import check_digit
 from workflows.store import DocState, DocumentStore
@@ -37,17 +36,6 @@ def browser():
         b = launch_chromium(pw)
         yield b
         b.close()
-
-
-@pytest.fixture(scope="module")
-def template_dir(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("templates")
-    raw = yaml.safe_load((TEMPLATES / "juminido.yaml").read_text(encoding="utf-8"))
-    for f in raw["fields"]:
-        f["review"] = "double" if f["name"] == "individual_number" else "single"
-    raw["reference"] = str(TEMPLATES / raw["reference"])
-    (folder / "juminido.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    return folder
 
 
 @pytest.fixture(scope="module")
