@@ -1,11 +1,13 @@
-"""A second reader for handwritten digits: a small classifier, independent of PP-OCR.
+"""A second reader for handwritten digits, independent of PP-OCR: a small CNN and a HOG perceptron ensemble.
 
-Each digit is normalised the MNIST way (ink bounding box scaled into 20×20, centred by mass in 28×28), turned
-into HOG + coarse-pixel features, and classified by a small ensemble of two-layer perceptrons run in numpy.
-The weights (``ocr/models/digits_mlp.npz``, trained by ``ocr/train_digits.py`` on the MNIST *train* split only)
-ship with the code, so users need no data set. Its use is agreement: a digit field read the same by PP-OCR and
-by this classifier, character by character, is far more likely right than either reading alone.
-Segmentation of a digit string into characters (and '-' separators) is plain connected-component geometry.
+Each digit is normalised the MNIST way (ink bounding box scaled into 20×20, centred by mass in 28×28). Two
+classifiers read it: a three-layer CNN run through onnxruntime (``ocr/models/digits_cnn.onnx``, trained by
+``ocr/train_digit_cnn.py``) and an ensemble of two-layer perceptrons over HOG + coarse-pixel features run in
+numpy (``ocr/models/digits_mlp.npz``, ``ocr/train_digits.py``). Both were trained on the MNIST *train* split
+only and ship with the code, so users need no data set; their probabilities are combined (``CNN_WEIGHT``).
+Its use is agreement: a digit field read the same by PP-OCR and by this reader, character by character, is
+far more likely right than either reading alone. Segmentation of a digit string into characters (and '-'
+separators) is plain connected-component geometry.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 from kakitori.errors import ConfigError
 
 MODEL_PATH = Path(__file__).resolve().parent / "models" / "digits_mlp.npz"
+CNN_PATH = Path(__file__).resolve().parent / "models" / "digits_cnn.onnx"
 
 
 def normalise_digit(grey: np.ndarray) -> np.ndarray:
@@ -87,24 +90,50 @@ def softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+CNN_WEIGHT = 0.8   # share of the CNN in the combined probabilities (chosen on the MNIST calib split)
+
+
+class DigitCNN:
+    """The convolutional reader: (N, 28, 28) normalised digits → (N, 10) calibrated probabilities."""
+
+    def __init__(self, path: Path = CNN_PATH, threads: int = 1) -> None:
+        import onnxruntime as ort
+
+        if not path.is_file():
+            raise ConfigError("digit CNN weights missing (run: python -m ocr.train_digit_cnn)", file=path)
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        opts.log_severity_level = 3
+        self.session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+
+    def proba_normalised(self, digits: np.ndarray) -> np.ndarray:
+        x = np.asarray(digits, dtype=np.float32)[:, None]
+        return self.session.run(None, {"digits": x})[0]
+
+
 class DigitClassifier:
-    """An ensemble of MLPs over the same features; probabilities are the mean of the members' softmaxes at
-    the temperature fitted on the calib split."""
+    """The second reader: the CNN's probabilities blended with the mean of the perceptrons' softmaxes (each at
+    the temperature fitted on the calib split)."""
 
-    name = "digits-mlp"
+    name = "digits-cnn+mlp"
 
-    def __init__(self, members: Sequence[MLP], mean: np.ndarray, std: np.ndarray, temperature: float = 1.0):
+    def __init__(self, members: Sequence[MLP], mean: np.ndarray, std: np.ndarray, temperature: float = 1.0,
+                 cnn: DigitCNN | None = None):
         self.members = tuple(members)
         self.mean, self.std, self.temperature = mean, std, temperature
+        self.cnn = cnn
 
     @classmethod
-    def load(cls, path: Path = MODEL_PATH) -> DigitClassifier:
+    def load(cls, path: Path = MODEL_PATH, cnn_path: Path | None = CNN_PATH) -> DigitClassifier:
+        """The shipped readers; ``cnn_path=None``: the perceptrons alone (as trained by ``ocr.train_digits``)."""
         if not path.is_file():
             raise ConfigError("digit classifier weights missing (run: python -m ocr.train_digits)", file=path)
         z = np.load(path)
         n = int(z["members"])
         members = [MLP(z[f"w1_{i}"], z[f"b1_{i}"], z[f"w2_{i}"], z[f"b2_{i}"]) for i in range(n)]
-        return cls(members, z["mean"], z["std"], float(z["temperature"]))
+        return cls(members, z["mean"], z["std"], float(z["temperature"]),
+                   DigitCNN(cnn_path) if cnn_path is not None else None)
 
     def save(self, path: Path) -> None:
         arrays = {"members": np.array(len(self.members)), "mean": self.mean, "std": self.std,
@@ -119,7 +148,10 @@ class DigitClassifier:
         if len(digits) == 0:
             return np.zeros((0, 10), np.float32)
         x = (features(digits) - self.mean) / self.std
-        return np.mean([softmax(m.logits(x) / self.temperature) for m in self.members], axis=0)
+        p = np.mean([softmax(m.logits(x) / self.temperature) for m in self.members], axis=0)
+        if self.cnn is None:
+            return p
+        return CNN_WEIGHT * self.cnn.proba_normalised(digits) + (1.0 - CNN_WEIGHT) * p
 
     def proba(self, crops: Sequence[np.ndarray]) -> np.ndarray:
         """Digit crops (grey, ink dark) → (N, 10) probabilities."""

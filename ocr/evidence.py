@@ -196,8 +196,10 @@ def string_evidence(crop: FieldCrop, reading: Reading, classifier: DigitClassifi
     alt.extend(text[pos:])
     score *= float(np.prod(reading.char_probs[pos:]))
     fallback = "".join(alt) if alt != out else ""
-    return Evidence("".join(out), score * (1.0 - reading.rejected_mass), doubts == 0, note, doubts,
-                    fallback=fallback)
+    # a digit the recogniser nearly read between two characters may be one it dropped ('12' read as '2')
+    missed = max((p for ch, p in reading.between if ch in DIGITS), default=0.0)
+    return Evidence("".join(out), score * (1.0 - reading.rejected_mass) * (1.0 - missed), doubts == 0, note,
+                    doubts, fallback=fallback)
 
 
 def _with_faint_digit(reading: Reading, run: Run) -> str:

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from ocr.crop import FieldCrop
-from ocr.digits import DigitClassifier, normalise_digit, segment
+from ocr.digits import DigitClassifier, DigitCNN, normalise_digit, segment
 from ocr.evidence import comb_evidence, string_evidence
 from ocr.recognize import Reading
 
@@ -68,7 +68,25 @@ def test_shipped_classifier_reads_handwritten_digits_it_was_not_trained_on():
     images, labels = data["images"][3000:3500], data["labels"][3000:3500]  # calib split, not train
     grey = [255 - np.kron(im, np.ones((2, 2), np.uint8)) for im in images]
     acc = (DigitClassifier.load().proba(grey).argmax(1) == labels).mean()
-    assert acc >= 0.95
+    assert acc >= 0.975
+
+
+@pytest.mark.skipif(not MNIST.exists(), reason="needs ../shared/data/mnist-dev (absent on a user's machine)")
+def test_cnn_reads_handwritten_digits_better_than_the_perceptrons_alone():
+    data = np.load(MNIST)
+    images, labels = data["images"][3000:4000], data["labels"][3000:4000]  # calib split, not train
+    digits = np.stack([normalise_digit(255 - np.kron(im, np.ones((2, 2), np.uint8))) for im in images])
+    cnn = DigitCNN().proba_normalised(digits)
+    mlp = DigitClassifier.load(cnn_path=None).proba_normalised(digits)
+    assert np.allclose(cnn.sum(axis=1), 1.0, atol=1e-4)
+    assert (cnn.argmax(1) == labels).mean() > (mlp.argmax(1) == labels).mean()
+
+
+def test_missing_cnn_weights_name_the_file(tmp_path):
+    from kakitori.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="digits_cnn.onnx"):
+        DigitCNN(tmp_path / "digits_cnn.onnx")
 
 
 def test_comb_fields_agree_only_when_both_readers_read_every_box_alike():
@@ -121,3 +139,18 @@ def test_a_date_run_with_one_glyph_more_gets_back_the_digit_the_recogniser_nearl
     ev = string_evidence(fc, Reading(merged.text, merged.char_probs, 0.0, "fake", merged.positions,
                                      merged.candidates, tuple(between)), FakeClassifier([0, 9, 4, 4, 7, 3]), False)
     assert ev.text == "094473" and ev.agree is False           # a better guess, still for a person
+
+
+def test_a_digit_nearly_read_between_characters_lowers_the_fields_score():
+    crop = _line("0944-73")
+    fc = FieldCrop("birth_date", crop, False, 10.0)
+    glyphs = segment(crop)
+    centres = [(g.x + (g.image.shape[1] - 4) / 2) / crop.shape[1] for g in glyphs if not g.separator]
+    clean = _reading("094473", positions=centres)
+    doubt = [("", 0.0)] * 7
+    doubt[2] = ("1", 0.3)                                      # a '1' the recogniser nearly read: maybe dropped
+    nearly = Reading(clean.text, clean.char_probs, 0.0, "fake", clean.positions, clean.candidates, tuple(doubt))
+    plain = string_evidence(fc, clean, FakeClassifier([0, 9, 4, 4, 7, 3]), False)
+    worried = string_evidence(fc, nearly, FakeClassifier([0, 9, 4, 4, 7, 3]), False)
+    assert worried.text == plain.text
+    assert worried.score == pytest.approx(plain.score * 0.7)
