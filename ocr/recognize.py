@@ -140,32 +140,24 @@ def rapidocr_model_path(filename: str = "PP-OCRv6_rec_small.onnx") -> Path:
     return path
 
 
-class PPOCRRecognizer:
-    """PP-OCRv6 small recogniser through onnxruntime, with charset-constrained CTC decoding."""
+class CTCRecognizer:
+    """What every PP-OCR-style text recogniser shares, whatever runs the network: crops batched by width, and
+    greedy CTC decoding constrained to a charset. A subclass names itself, passes its CTC ``classes`` (0 =
+    blank, then the model's characters) and runs one batch in ``_run``."""
 
-    name = "pp-ocrv6-small"
+    name = ""
     HEIGHT = 48
     BATCH = 16
+    MIN_WIDTH = 8  # a batch narrower than this (px at HEIGHT) is padded to it
 
-    def __init__(self, model_path: Path | None = None, threads: int = 2) -> None:
-        import onnxruntime as ort
-
-        path = Path(model_path) if model_path else rapidocr_model_path()
-        if not path.is_file():
-            raise ConfigError("recogniser model file not found", file=path)
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
-        self.session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
-        meta = self.session.get_modelmeta().custom_metadata_map
-        if "character" not in meta:
-            raise ConfigError("model has no 'character' metadata (not a PP-OCR rec model?)", file=path)
-        # CTC classes: 0 = blank, then the model's characters, then the space character.
-        self.classes: tuple[str, ...] = ("",) + tuple(meta["character"].splitlines()) + (" ",)
-        self.input_name = self.session.get_inputs()[0].name
+    def __init__(self, classes: Sequence[str]) -> None:
+        self.classes: tuple[str, ...] = tuple(classes)
         self._masks: dict[Charset, np.ndarray] = {}
         self._projections: dict[Charset, tuple[np.ndarray, np.ndarray, tuple[str, ...]]] = {}
+
+    def _run(self, batch: np.ndarray) -> np.ndarray:
+        """One N×3×H×W float batch → N × frames × classes probabilities (softmax over classes)."""
+        raise NotImplementedError
 
     def _mask(self, charset: Charset) -> np.ndarray:
         """For a large charset (Japanese text): which classes it allows (blank always). Cached per charset."""
@@ -203,11 +195,11 @@ class PPOCRRecognizer:
             else:
                 batches.append([i])
         for idx in batches:
-            width = max(8, max(imgs[i].shape[2] for i in idx))
+            width = max(self.MIN_WIDTH, max(imgs[i].shape[2] for i in idx))
             batch = np.zeros((len(idx), 3, self.HEIGHT, width), dtype=np.float32)
             for k, i in enumerate(idx):
                 batch[k, :, :, : imgs[i].shape[2]] = imgs[i]
-            probs = self.session.run(None, {self.input_name: batch})[0]
+            probs = self._run(batch)
             for k, i in enumerate(idx):
                 frames = math.ceil(probs.shape[1] * imgs[i].shape[2] / width)
                 out[i] = probs[k, : max(1, frames)]
@@ -272,6 +264,33 @@ class PPOCRRecognizer:
         )
 
 
+class PPOCRRecognizer(CTCRecognizer):
+    """PP-OCRv6 small recogniser through onnxruntime, with charset-constrained CTC decoding."""
+
+    name = "pp-ocrv6-small"
+
+    def __init__(self, model_path: Path | None = None, threads: int = 2) -> None:
+        import onnxruntime as ort
+
+        path = Path(model_path) if model_path else rapidocr_model_path()
+        if not path.is_file():
+            raise ConfigError("recogniser model file not found", file=path)
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        opts.log_severity_level = 3
+        self.session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+        meta = self.session.get_modelmeta().custom_metadata_map
+        if "character" not in meta:
+            raise ConfigError("model has no 'character' metadata (not a PP-OCR rec model?)", file=path)
+        # CTC classes: 0 = blank, then the model's characters, then the space character.
+        super().__init__(("",) + tuple(meta["character"].splitlines()) + (" ",))
+        self.input_name = self.session.get_inputs()[0].name
+
+    def _run(self, batch: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {self.input_name: batch})[0]
+
+
 def _prepare(crop: np.ndarray, height: int) -> np.ndarray:
     """A crop as the recogniser's normalised CHW float input, at ``height`` px, width kept in proportion."""
     img = crop if crop.ndim == 3 else cv2.cvtColor(crop, cv2.COLOR_GRAY2BGR)
@@ -282,9 +301,13 @@ def _prepare(crop: np.ndarray, height: int) -> np.ndarray:
     return (x - 0.5) / 0.5
 
 
-def make_recognizer(kind: str, threads: int = 2) -> Recognizer:
-    """The recogniser named in ``OcrConfig.recognizer``."""
+def make_recognizer(kind: str, threads: int = 2, paddle_model_dir: Path | None = None) -> Recognizer:
+    """The recogniser named in ``OcrConfig.recognizer`` (``paddle_model_dir``: ``OcrConfig.paddle_model_dir``)."""
     go_offline()
     if kind == "pp-ocrv6-small":
         return PPOCRRecognizer(threads=threads)
+    if kind == "pp-ocrv5-mobile-paddle":  # the optional extra: imported only when chosen
+        from ocr.paddle_recognizer import PaddleRecognizer
+
+        return PaddleRecognizer(paddle_model_dir, threads=threads)
     raise ConfigError(f"unknown recogniser {kind!r}", key="ocr.recognizer")
