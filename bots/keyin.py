@@ -12,7 +12,8 @@ A crash anywhere leaves the ledger in ``started`` or ``created``; the next run f
 Application errors (timeouts, HTTP 500, expired sessions, a changed screen) are retried with backoff;
 business errors (the system rejects a value, a read-back mismatch) are raised at once for a person.
 
-``key_in`` keys one record in its own job (one browser context); ``KeyInJob`` keeps one target open for
+``key_in`` keys one record in its own job (one browser context; on a worker's thread, the context and
+login a previous job left, when it ended well: see ``bots.session``); ``KeyInJob`` keeps one target open for
 many records (a batch, a benchmark).
 """
 
@@ -22,6 +23,7 @@ import importlib
 import time
 from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
+from types import TracebackType
 from typing import Any, Callable
 
 from loguru import logger
@@ -109,8 +111,10 @@ class KeyInJob:
             raise
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self._stack.close()
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> bool:
+        # the exception goes on to the target's session: a session that saw one is not kept for another job
+        return self._stack.__exit__(exc_type, exc, tb)
 
     def key(self, record: dict[str, Any]) -> Receipt:
         """Key one record (``Record.to_dict()``) into the target; returns the receipt or raises."""

@@ -222,10 +222,21 @@ class Target:
         self.base_url = cfg.base_url.rstrip("/")
         self.session = session
         self._user, self._password = user, password
-        self._logged_in = False
         self.logins = 0
         self.nav_timeout_ms = session.cfg.timeout_ms
-        session.page.on("dialog", lambda dialog: dialog.accept())
+        if not session.state.get("dialogs"):  # once per page: a reused page already has its handler
+            session.page.on("dialog", lambda dialog: dialog.accept())
+            session.state["dialogs"] = True
+
+    @property
+    def _logged_in(self) -> bool:
+        """Whether this page logged in (in this job or, on a reused page, an earlier one); the system may have
+        ended the session since, which the screens notice (``SessionExpired``)."""
+        return bool(self.session.state.get("logged_in"))
+
+    @_logged_in.setter
+    def _logged_in(self, value: bool) -> None:
+        self.session.state["logged_in"] = value
 
     # TargetSystem --------------------------------------------------------------------------------------------
     def find(self, key: str) -> str | None:

@@ -67,3 +67,14 @@ def test_browser_auto_detect_prefers_playwrights_own_then_the_os(tmp_path):
     assert chromium_path(BrowserConfig(), str(bundled)) is None  # Playwright launches its own
     found = chromium_path(BrowserConfig(), str(tmp_path / "absent"))
     assert found is not None and Path(found).exists()
+
+
+def test_browser_auto_detect_prefers_the_os_headless_shell_for_headless_runs(tmp_path, monkeypatch):
+    from bots import session
+
+    shell = tmp_path / "chromium-headless-shell"
+    shell.write_text("")
+    monkeypatch.setattr(session, "OS_HEADLESS_SHELLS", (str(shell),))
+    assert chromium_path(BrowserConfig(headless=True), str(tmp_path / "absent")) == str(shell)
+    shown = chromium_path(BrowserConfig(headless=False), str(tmp_path / "absent"))  # a visible browser: the full one
+    assert shown is not None and shown != str(shell) and Path(shown).exists()
