@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBS=(chromium fonts-noto-cjk fonts-klee fonts-kiloji fonts-droid-fallback fonts-dejavu-core xvfb xclip xdotool poppler-utils)
+DEBS=(chromium chromium-headless-shell fonts-noto-cjk fonts-klee fonts-kiloji fonts-droid-fallback fonts-dejavu-core xvfb xclip xdotool poppler-utils)
 PY=${PYTHON:-python3}
 
 missing=()
