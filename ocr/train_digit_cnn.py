@@ -7,7 +7,7 @@ Same data rules as ``ocr.train_digits``: MNIST indices 0–2999 (**train**) and 
 give the weights; 3000–3999 (**calib**) only picks the softmax temperature and prints a calib accuracy;
 4000–4999 (eval) is never touched. Each training digit is copied many times through elastic distortion
 (Simard et al. 2003) and the scan simulation of ``ocr.train_digits.as_scanned``, then normalised exactly as
-the pipeline normalises a cut digit. A three-layer CNN (about 0.5 M weights) learns far more from 3,000
+the pipeline normalises a cut digit. A three-layer CNN (about 0.43 M weights) learns far more from 3,000
 digits than the HOG + perceptron reader, and is still independent of PP-OCR.
 """
 
