@@ -97,15 +97,11 @@ class DigitCNN:
     """The convolutional reader: (N, 28, 28) normalised digits → (N, 10) calibrated probabilities."""
 
     def __init__(self, path: Path = CNN_PATH, threads: int = 1) -> None:
-        import onnxruntime as ort
+        from ocr.recognize import onnx_session
 
         if not path.is_file():
             raise ConfigError("digit CNN weights missing (run: python -m ocr.train_digit_cnn)", file=path)
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
-        self.session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+        self.session = onnx_session(path, threads)
 
     def proba_normalised(self, digits: np.ndarray) -> np.ndarray:
         x = np.asarray(digits, dtype=np.float32)[:, None]

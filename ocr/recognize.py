@@ -264,22 +264,27 @@ class CTCRecognizer:
         )
 
 
+def onnx_session(path: Path, threads: int):  # -> onnxruntime.InferenceSession (imported here only)
+    """An onnxruntime CPU session for a shipped model, ``threads`` threads within an operator, quiet."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.log_severity_level = 3
+    return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+
+
 class PPOCRRecognizer(CTCRecognizer):
     """PP-OCRv6 small recogniser through onnxruntime, with charset-constrained CTC decoding."""
 
     name = "pp-ocrv6-small"
 
     def __init__(self, model_path: Path | None = None, threads: int = 2) -> None:
-        import onnxruntime as ort
-
         path = Path(model_path) if model_path else rapidocr_model_path()
         if not path.is_file():
             raise ConfigError("recogniser model file not found", file=path)
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
-        self.session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+        self.session = onnx_session(path, threads)
         meta = self.session.get_modelmeta().custom_metadata_map
         if "character" not in meta:
             raise ConfigError("model has no 'character' metadata (not a PP-OCR rec model?)", file=path)

@@ -57,8 +57,9 @@ def dataset(images: np.ndarray, labels: np.ndarray, copies: int, font_copies: in
     return np.concatenate([x for x, _ in parts]), np.concatenate([y for _, y in parts])
 
 
-def network():  # noqa: ANN201 - torch is imported lazily (training only)
-    import torch.nn as nn
+def network():
+    """The CNN, untrained (torch is imported here: only training needs it)."""
+    from torch import nn
 
     class DigitNet(nn.Module):
         def __init__(self) -> None:
@@ -70,13 +71,13 @@ def network():  # noqa: ANN201 - torch is imported lazily (training only)
             self.head = nn.Sequential(nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Dropout(0.3),
                                       nn.Linear(128, 10))
 
-        def forward(self, x):  # noqa: ANN001, ANN202
+        def forward(self, x):
             return self.head(self.features(x))
 
     return DigitNet()
 
 
-def train(x: np.ndarray, y: np.ndarray, epochs: int, seed: int):  # noqa: ANN201
+def train(x: np.ndarray, y: np.ndarray, epochs: int, seed: int):
     import torch
     import torch.nn.functional as F
 
@@ -104,7 +105,7 @@ def train(x: np.ndarray, y: np.ndarray, epochs: int, seed: int):  # noqa: ANN201
     return net.eval()
 
 
-def export(net, temperature: float, path: Path) -> None:  # noqa: ANN001
+def export(net, temperature: float, path: Path) -> None:
     """One ONNX graph: (N, 1, 28, 28) normalised digits → (N, 10) probabilities at the fitted temperature."""
     import torch
 
@@ -113,7 +114,7 @@ def export(net, temperature: float, path: Path) -> None:  # noqa: ANN001
             super().__init__()
             self.net = net
 
-        def forward(self, x):  # noqa: ANN001, ANN202
+        def forward(self, x):
             return torch.softmax(self.net(x) / temperature, dim=1)
 
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,17 @@ from ocr.template import load_template
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "samples" / "templates"
 MNIST = ROOT.parent / "shared" / "data" / "mnist-dev" / "mnist_test_first5000.npz"
+KLEE = "/usr/share/fonts/truetype/klee/KleeOne-Regular.ttf"
+
+
+def text_line(text: str, size: int = 44) -> np.ndarray:
+    """One line of text in the Klee handwriting font, dark on white, as a recogniser's crop."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(KLEE, size)
+    im = Image.new("L", (int(font.getlength(text)) + 20, size + 20), 255)
+    ImageDraw.Draw(im).text((10, 8), text, font=font, fill=0)
+    return np.asarray(im)
 
 
 @pytest.fixture(scope="session")

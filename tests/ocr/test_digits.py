@@ -4,23 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFont
 
 from ocr.crop import FieldCrop
 from ocr.digits import DigitClassifier, DigitCNN, normalise_digit, segment
 from ocr.evidence import comb_evidence, string_evidence
 from ocr.recognize import Reading
 
-from .conftest import MNIST
-
-KLEE = "/usr/share/fonts/truetype/klee/KleeOne-Regular.ttf"
+from .conftest import MNIST, text_line
 
 
-def _line(text: str, size: int = 48) -> np.ndarray:
-    font = ImageFont.truetype(KLEE, size)
-    im = Image.new("L", (int(font.getlength(text)) + 24, size + 24), 255)
-    ImageDraw.Draw(im).text((12, 10), text, font=font, fill=0)
-    return np.asarray(im)
+def _line(text: str) -> np.ndarray:
+    return text_line(text, size=48)
 
 
 class FakeClassifier:

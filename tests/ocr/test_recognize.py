@@ -6,21 +6,11 @@ from __future__ import annotations
 import socket
 import sys
 
-import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFont
 
 from ocr.recognize import CHARSETS, PPOCRRecognizer, charset_for
 
-KLEE = "/usr/share/fonts/truetype/klee/KleeOne-Regular.ttf"
-
-
-def _line(text: str, size: int = 44) -> np.ndarray:
-    font = ImageFont.truetype(KLEE, size)
-    w = int(font.getlength(text)) + 20
-    im = Image.new("L", (w, size + 20), 255)
-    ImageDraw.Draw(im).text((10, 8), text, font=font, fill=0)
-    return np.asarray(im)
+from .conftest import text_line
 
 
 @pytest.fixture
@@ -43,7 +33,7 @@ def recognizer():
 
 @pytest.mark.integration
 def test_reads_handwriting_style_text_with_per_character_probabilities(recognizer):
-    r = recognizer.read([_line("山田太郎")], charset_for("text"))[0]
+    r = recognizer.read([text_line("山田太郎")], charset_for("text"))[0]
     assert r.text == "山田太郎"
     assert len(r.char_probs) == len(r.positions) == len(r.candidates) == 4
     assert all(0.0 <= p <= 1.0 for p in r.char_probs)
@@ -52,7 +42,7 @@ def test_reads_handwriting_style_text_with_per_character_probabilities(recognize
 
 @pytest.mark.integration
 def test_reading_keeps_what_it_nearly_read_in_each_space_between_characters(recognizer):
-    r = recognizer.read([_line("令和6年4月1日")], CHARSETS["date"])[0]
+    r = recognizer.read([text_line("令和6年4月1日")], CHARSETS["date"])[0]
     assert len(r.between) == len(r.text) + 1
     assert all(0.0 <= p <= 1.0 and (ch == "" or CHARSETS["date"].allows(ch)) for ch, p in r.between)
     assert max(p for _, p in r.between) < 0.5  # a clean line: nothing was nearly read and then dropped
@@ -60,7 +50,7 @@ def test_reading_keeps_what_it_nearly_read_in_each_space_between_characters(reco
 
 @pytest.mark.integration
 def test_digit_field_cannot_read_letters_or_kanji(recognizer):
-    crop = _line("12日O5")
+    crop = text_line("12日O5")
     free = recognizer.read([crop], CHARSETS["any"])[0]
     digits = recognizer.read([crop], CHARSETS["digits"])[0]
     assert not set(free.text) <= set("0123456789")
@@ -70,13 +60,13 @@ def test_digit_field_cannot_read_letters_or_kanji(recognizer):
 
 @pytest.mark.integration
 def test_full_width_and_ascii_digits_are_one_character(recognizer):
-    r = recognizer.read([_line("０９４４-７３")], CHARSETS["phone"])[0]
+    r = recognizer.read([text_line("０９４４-７３")], CHARSETS["phone"])[0]
     assert r.text == "0944-73"
 
 
 @pytest.mark.integration
 def test_batched_crops_read_like_single_crops(recognizer):
-    crops = [_line("令和6年4月1日"), _line("0944"), _line("福岡県久留米市東町"), _line("カトウ")]
+    crops = [text_line("令和6年4月1日"), text_line("0944"), text_line("福岡県久留米市東町"), text_line("カトウ")]
     sets = [CHARSETS["date"], CHARSETS["digits"], charset_for("text"), CHARSETS["katakana"]]
     batched = [r.text for r in recognizer.read(crops, sets)]
     single = [recognizer.read([c], s)[0].text for c, s in zip(crops, sets)]
@@ -87,7 +77,7 @@ def test_batched_crops_read_like_single_crops(recognizer):
 def test_model_loads_and_reads_with_the_network_unreachable(no_network, generated, engine):
     folder = generated("juminido", count=1, seed=21)
     fresh = PPOCRRecognizer(threads=1)  # loading the model must not reach for a hub
-    assert fresh.read([_line("0944")], CHARSETS["digits"])[0].text == "0944"
+    assert fresh.read([text_line("0944")], CHARSETS["digits"])[0].text == "0944"
     records = engine.read(folder / "0001.png")
     assert records and records[0].registration_score > 0.5
     assert "rapidocr.main" not in sys.modules  # rapidocr's own engine (which can download) is never loaded
