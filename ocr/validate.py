@@ -67,6 +67,13 @@ def postal_matches_address(code: str, address: str) -> bool:
     return postal_address_match(code, address) > 0
 
 
+def phone_length(digits: str) -> int:
+    """How many digits a Japanese phone number has, by its start (the numbering plan): 0A0 numbers
+    (mobile 070/080/090, IP 050, 020, and 0800 free dial) have 11; every other number, a landline with its
+    area code or 0120/0570, has 10."""
+    return 11 if re.match(r"0[2-9]0", digits) else 10
+
+
 def check_value(field_type: str, value: str, *, comb: int | None = None, max_length: int | None = None
                 ) -> list[str]:
     """Problems with one normalised value of a field ([] when it is fine; an empty value is fine here)."""
@@ -83,6 +90,8 @@ def check_value(field_type: str, value: str, *, comb: int | None = None, max_len
     elif field_type == "phone":
         if not re.fullmatch(r"0\d{9,10}", value):
             problems.append("phone number is not 10-11 digits starting with 0")
+        elif len(value) != phone_length(value):
+            problems.append(f"a phone number starting {value[:3]} has {phone_length(value)} digits")
     elif field_type == "individual_number":
         if not re.fullmatch(r"\d{12}", value):
             problems.append("individual number is not 12 digits")

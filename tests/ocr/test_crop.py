@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ocr.crop import crop_field, printed_mask
+from ocr.crop import comb_line, crop_field, printed_mask
 from ocr.template import FieldSpec, FieldType
 
 DPI = 200.0
@@ -80,3 +80,20 @@ def test_scanner_specks_are_not_writing():
     ys, xs = rng.integers(_px(10), _px(25), 40), rng.integers(_px(10), _px(110), 40)
     page[ys, xs] = 0
     assert crop_field(page, printed_mask(ref), spec, DPI, 128).empty
+
+
+def _ink(a: np.ndarray) -> int:
+    return int((a < 160).sum())
+
+
+def test_comb_boxes_are_set_in_one_line_of_their_ink():
+    small = np.full((30, 20), 255, np.uint8)
+    cv2.circle(small, (10, 15), 6, 0, 2)
+    tall = np.full((60, 30), 255, np.uint8)
+    cv2.line(tall, (15, 5), (15, 50), 0, 3)
+    line = comb_line([small, tall, small])
+    assert _ink(line) == 2 * _ink(small) + _ink(tall)          # every box's ink, nothing else
+    assert line.shape[0] < 60 + 2 * 20                      # the tallest box's ink with a margin
+    cols = np.flatnonzero((line < 160).any(axis=0))
+    runs = np.split(cols, np.flatnonzero(np.diff(cols) > 1) + 1)
+    assert len(runs) == 3                                   # three characters, apart

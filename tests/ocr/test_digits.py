@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -40,6 +41,25 @@ def test_segmentation_finds_digits_and_hyphens_left_to_right():
     glyphs = segment(_line("0944-73"))
     assert [g.separator for g in glyphs] == [False] * 4 + [True] + [False] * 2
     assert [g.x for g in glyphs] == sorted(g.x for g in glyphs)
+
+
+def test_a_hyphen_touching_a_digit_is_cut_off_it():
+    line = _line("3  8").copy()
+    ys, xs = np.nonzero(line < 160)
+    eight_x = int(xs[xs > xs.mean()].min())                 # the 8's left edge
+    mid = int((ys.min() + ys.max()) / 2)
+    cv2.line(line, (eight_x - 22, mid), (eight_x + 2, mid), 0, 3)   # a hyphen drawn on, touching the 8
+    glyphs = segment(line)
+    assert [g.separator for g in glyphs] == [False, True, False]
+    assert glyphs[2].x >= eight_x - 3                        # the 8 alone, not the 8 with a tail
+    model = DigitClassifier.load()
+    assert int(model.proba([glyphs[2].image])[0].argmax()) == 8
+
+
+def test_a_digit_s_own_strokes_are_not_cut_as_a_hyphen():
+    for text in ("2", "4", "7", "5"):
+        line = _line(f"1{text}1")
+        assert [g.separator for g in segment(line)] == [False, False, False], text
 
 
 def test_normalised_digit_is_mnist_like():

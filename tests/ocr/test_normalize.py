@@ -121,6 +121,10 @@ def test_phone_and_amount_keep_their_digits():
     assert normalise("phone", "0944-73-8111").value == "0944738111"
     assert check_value("phone", "0944738111") == []
     assert check_value("phone", "944738111") != []
+    assert check_value("phone", "09012345678") == [] and check_value("phone", "0312345678") == []
+    assert check_value("phone", "0901234567") == ["a phone number starting 090 has 11 digits"]   # a digit dropped
+    assert check_value("phone", "03123456789") == ["a phone number starting 031 has 10 digits"]  # one invented
+    assert check_value("phone", "0120123456") == [] and check_value("phone", "08001234567") == []
     assert normalise("amount", "3,500,000円").value == "3500000"
     assert normalise("amount", "3.500.000").value == "3500000"  # '.' read for ','
     assert check_value("amount", "0350") == ["amount starts with 0"]

@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from ocr.crop import comb_line
 from ocr.recognize import CHARSETS, PPOCRRecognizer, charset_for
 
 from .conftest import text_line
@@ -38,6 +39,16 @@ def test_reads_handwriting_style_text_with_per_character_probabilities(recognize
     assert len(r.char_probs) == len(r.positions) == len(r.candidates) == 4
     assert all(0.0 <= p <= 1.0 for p in r.char_probs)
     assert list(r.positions) == sorted(r.positions)
+
+
+@pytest.mark.integration
+def test_a_comb_field_s_boxes_read_as_one_line_come_back_box_by_box(recognizer):
+    boxes = [text_line(d, size=48) for d in "8328555"]
+    line = recognizer.read([comb_line(boxes)], CHARSETS["digits"])[0]
+    assert line.text == "8328555"
+    per_box = line.characters()
+    assert [r.text for r in per_box] == list("8328555")
+    assert all(len(r.char_probs) == 1 and r.candidates and r.candidates[0][0][0] == r.text for r in per_box)
 
 
 @pytest.mark.integration
