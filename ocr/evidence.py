@@ -146,14 +146,18 @@ def _runs_with_glyphs(glyphs: list[Glyph], reading: Reading, width: int, height:
     return runs
 
 
-def string_evidence(crop: FieldCrop, reading: Reading, classifier: DigitClassifier, pure_digits: bool
-                    ) -> Evidence:
+def string_evidence(crop: FieldCrop, reading: Reading, classifier: DigitClassifier, pure_digits: bool,
+                    first: str = DIGITS) -> Evidence:
     """A digit string without comb boxes (phone, amount, a date's numbers): the glyphs under PP-OCR's digits
     are read again by the classifier and the two readings fused. Where a run of digits and the glyphs under
     it differ in number (a digit dropped, invented, or two read as one), the classifier's reading of the
     glyphs replaces the run — a better guess, never trusted: the field goes to a person. In a date, kanji
     beside the digits make the glyphs unreliable: PP-OCR's run stays (with a digit it nearly read put back
-    where the glyphs count one more), and the classifier's reading is only the ``fallback``."""
+    where the glyphs count one more), and the classifier's reading is only the ``fallback``. ``first``: the
+    digits the field's first digit can be (a phone number's is 0); another one read there is replaced by the
+    likeliest of these and the field goes to a person."""
+    allowed_first = np.array([str(d) in first for d in range(10)], dtype=float)
+    first_digit = next((i for i, ch in enumerate(reading.text) if ch in DIGITS), -1)
     glyphs = segment(crop.image)
     line_h = float(np.percentile([g.image.shape[0] - 4 for g in glyphs], 75)) if glyphs else 1.0
     runs = _runs_with_glyphs(glyphs, reading, crop.image.shape[1], line_h)
@@ -172,6 +176,8 @@ def string_evidence(crop: FieldCrop, reading: Reading, classifier: DigitClassifi
             chars = list(text[run.start:run.end])
             for i, j in zip(run.chars, run.glyphs):
                 f = fuse(ocr_vector(reading, i), p_cls[j])
+                if i == first_digit:
+                    f = f * allowed_first / float((f * allowed_first).sum())
                 d = int(f.argmax())
                 if int(p_cls[j].argmax()) != int(text[i]) or d != int(text[i]):
                     doubts, note = doubts + 1, note or "the two digit readers disagree"

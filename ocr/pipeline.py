@@ -26,6 +26,7 @@ from ocr import crop as crop_mod
 from ocr.address import AddressBook
 from ocr.digits import DigitClassifier
 from ocr.evidence import (
+    DIGITS,
     DIGIT_TYPES,
     PURE_DIGIT_TYPES,
     UNSURE,
@@ -191,7 +192,8 @@ class OcrEngine:
             if ftype == "postal" and len(ev.text) == 7:
                 ev = replace(ev, text=f"{ev.text[:3]}-{ev.text[3:]}")
         elif ftype in DIGIT_TYPES:
-            ev = string_evidence(c, whole, self.classifier, pure_digits=ftype in PURE_DIGIT_TYPES)
+            ev = string_evidence(c, whole, self.classifier, pure_digits=ftype in PURE_DIGIT_TYPES,
+                                 first="0" if ftype == "phone" else DIGITS)
         elif is_address(spec):
             ev = self._address_evidence(whole)
         elif ftype == "katakana":

