@@ -26,8 +26,8 @@ from ocr import crop as crop_mod
 from ocr.address import AddressBook
 from ocr.digits import DigitClassifier
 from ocr.evidence import (
-    DIGITS,
     DIGIT_TYPES,
+    DIGITS,
     PURE_DIGIT_TYPES,
     UNSURE,
     Evidence,
