@@ -43,7 +43,14 @@ from ocr.recognize import CHARSETS, Reading, Recognizer, charset_for, make_recog
 from ocr.record import FieldResult, FieldStatus, Record
 from ocr.template import FieldSpec, FieldType, Template, find_templates, load_template
 from ocr.trust import TrustRule, Verdict
-from ocr.validate import check_rule, check_value, implicit_rules, individual_number_ok, postal_address_match
+from ocr.validate import (
+    check_rule,
+    check_value,
+    implicit_rules,
+    individual_number_ok,
+    postal_address_match,
+    postal_lookup,
+)
 
 
 class OcrEngine:
@@ -276,7 +283,8 @@ class OcrEngine:
                              ) -> dict[str, FieldResult]:
         """A read postal code that does not fit the address, where exactly one code one digit away names the
         address's town: that code is the machine's best guess, for a person to confirm (never accepted: both
-        readers saw the other digit)."""
+        readers saw the other digit). When the code as read exists and both readers agreed on it, the address
+        may be the misread one (陸前高田市横田町 read as 広田町, a town one code away): it goes to a person too."""
         for rule in implicit_rules(template):
             if rule.rule != "postal_address":
                 continue
@@ -290,6 +298,10 @@ class OcrEngine:
             if len(near) == 1:
                 results[code.name] = replace(code, value=near.pop(), status=FieldStatus.NEEDS_REVIEW,
                                              reason="postal code corrected by one digit to fit the address")
+                if doubts.get(code.name, UNSURE) == 0 and postal_lookup(digits) is not None \
+                        and address.status is FieldStatus.ACCEPTED:
+                    results[address.name] = replace(address, status=FieldStatus.NEEDS_REVIEW,
+                                                    reason=f"address does not fit postal code {code.value} as read")
                 doubts[code.name] = UNSURE
         return results
 

@@ -43,11 +43,13 @@ class Charset:
     """The characters a field may contain (after NFKC); ``None`` chars means any character of the model,
     narrowed to characters Japanese text uses (those of Windows-31J / JIS X 0208 + extensions) when
     ``japanese`` — the model also knows thousands of Chinese-only forms such as 絕 that a Japanese form never
-    holds."""
+    holds. ``lookalikes``: characters outside the set that, in such a field, can only be a written allowed
+    one seen another way (a handwritten 7 read as '>', a 1 as '/', 令 as 今): they are not rejected mass."""
 
     name: str
     chars: frozenset[str] | None = None
     japanese: bool = False
+    lookalikes: frozenset[str] = frozenset()
 
     def allows(self, ch: str) -> bool:
         n = unicodedata.normalize("NFKC", ch)
@@ -75,17 +77,20 @@ _DIGITS = "0123456789"
 _KATAKANA = "".join(chr(c) for c in range(0x30A1, 0x30F7)) + "ー・ "
 _HIRAGANA = "".join(chr(c) for c in range(0x3041, 0x3097)) + "ー "
 _ERAS = "令和平成昭和大正元"
+# what PP-OCR read, outside the charset, on handwritten digit fields of calib forms (seed 77): a 1 as / \ | ( ,
+# a 7 as > <, a 5 as S, a 2 as Z 乙, a 0 as O 〇, a 6 as G b, a gap as a space
+_DIGIT_LOOKALIKES = "/\\|()<>SsZz乙Oo〇Gb "
 
 CHARSETS: dict[str, Charset] = {
     "any": Charset("any"),
     "text": Charset("text", japanese=True),
-    "digits": Charset("digits", _chars(_DIGITS)),
+    "digits": Charset("digits", _chars(_DIGITS), lookalikes=_chars(_DIGIT_LOOKALIKES)),
     # a written hyphen may look like ー or 一, a comma like '.' or '、': allowed here, dropped when normalised
-    "postal": Charset("postal", _chars(_DIGITS, "-〒ー一")),
-    "phone": Charset("phone", _chars(_DIGITS, "-()ー一")),
-    "amount": Charset("amount", _chars(_DIGITS, ",.、円¥")),
-    "individual_number": Charset("individual_number", _chars(_DIGITS)),
-    "date": Charset("date", _chars(_DIGITS, _ERAS, "年月日西暦/.-ー一、")),
+    "postal": Charset("postal", _chars(_DIGITS, "-〒ー一"), lookalikes=_chars(_DIGIT_LOOKALIKES)),
+    "phone": Charset("phone", _chars(_DIGITS, "-()ー一"), lookalikes=_chars(_DIGIT_LOOKALIKES, "~")),
+    "amount": Charset("amount", _chars(_DIGITS, ",.、円¥"), lookalikes=_chars(_DIGIT_LOOKALIKES)),
+    "individual_number": Charset("individual_number", _chars(_DIGITS), lookalikes=_chars(_DIGIT_LOOKALIKES)),
+    "date": Charset("date", _chars(_DIGITS, _ERAS, "年月日西暦/.-ー一、"), lookalikes=_chars(_DIGIT_LOOKALIKES, "今")),
     "katakana": Charset("katakana", _chars(_KATAKANA)),
     "hiragana": Charset("hiragana", _chars(_HIRAGANA)),
 }
@@ -161,6 +166,7 @@ class CTCRecognizer:
         self.classes: tuple[str, ...] = tuple(classes)
         self._masks: dict[Charset, np.ndarray] = {}
         self._projections: dict[Charset, tuple[np.ndarray, np.ndarray, tuple[str, ...]]] = {}
+        self._lookalike_cols: dict[Charset, np.ndarray] = {}
 
     def _run(self, batch: np.ndarray) -> np.ndarray:
         """One N×3×H×W float batch → N × frames × classes probabilities (softmax over classes)."""
@@ -172,6 +178,13 @@ class CTCRecognizer:
             self._masks[charset] = np.array([i == 0 or charset.allows(c) for i, c in enumerate(self.classes)],
                                             dtype=np.float32)
         return self._masks[charset]
+
+    def _lookalikes(self, charset: Charset) -> np.ndarray:
+        """The class columns of the charset's look-alikes (not counted as rejected mass). Cached per charset."""
+        if charset not in self._lookalike_cols:
+            self._lookalike_cols[charset] = np.asarray([i for i, c in enumerate(self.classes)
+                if i > 0 and not charset.allows(c) and unicodedata.normalize("NFKC", c) in charset.lookalikes], dtype=int)
+        return self._lookalike_cols[charset]
 
     def _projection(self, charset: Charset) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
         """For a constrained charset: the allowed class columns, a 0/1 matrix folding them onto their NFKC
@@ -234,6 +247,8 @@ class CTCRecognizer:
             sub = probs[:, cols] @ fold
             total = sub.sum(axis=1, keepdims=True) + 1e-9
             norm = sub / total
+            if charset.lookalikes:
+                total = total + probs[:, self._lookalikes(charset)].sum(axis=1, keepdims=True)
         best = norm.argmax(axis=1)
         chars: list[dict] = []
         prev = 0

@@ -159,6 +159,20 @@ def test_a_postal_code_one_digit_off_its_address_is_corrected_for_review_never_a
     assert out["postal_code"].value == "100-0007" and out["postal_code"].status is FieldStatus.INVALID
 
 
+def test_a_real_postal_code_both_readers_agree_on_puts_an_address_one_code_away_in_doubt_too(engine):
+    template = engine.templates["juminido"]
+    results = {f.name: _field(f.name, f.type.value, "") for f in template.fields}
+    # 029-2202 is 陸前高田市横田町; the address was misread as 広田町, whose code is one digit away
+    results["address"] = _field("address", "text", "岩手県陸前高田市広田町1290-13")
+    results["postal_code"] = _field("postal_code", "postal", "029-2202")
+    out = engine._cross_check(template, dict(results), {"postal_code": 0})
+    assert out["postal_code"].status is FieldStatus.NEEDS_REVIEW
+    assert out["address"].status is FieldStatus.NEEDS_REVIEW and "029-2202" in out["address"].reason
+    # the readers disagreed on a digit of the code: the code is the likelier misread, the address stands
+    out = engine._cross_check(template, dict(results), {"postal_code": 1})
+    assert out["postal_code"].status is FieldStatus.NEEDS_REVIEW and out["address"].status is FieldStatus.ACCEPTED
+
+
 def test_an_individual_number_failing_its_check_digit_gets_the_likeliest_valid_guess_for_review():
     from ocr.evidence import Evidence
     from ocr.normalize import Normalised

@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import sys
 
+import numpy as np
 import pytest
 
 from ocr.crop import comb_line
@@ -67,6 +68,23 @@ def test_digit_field_cannot_read_letters_or_kanji(recognizer):
     assert not set(free.text) <= set("0123456789")
     assert set(digits.text) <= set("0123456789") and digits.text
     assert digits.rejected_mass > 0.1  # the model wanted other characters: evidence against trusting it
+
+
+@pytest.mark.integration
+def test_a_digit_seen_as_a_look_alike_letter_is_not_held_against_the_reading(recognizer):
+    def frames(*wanted):  # one frame per (character, probability, runner-up digit), a blank between
+        probs = np.zeros((2 * len(wanted), len(recognizer.classes)), np.float32)
+        for t, (ch, p, digit) in enumerate(wanted):
+            probs[2 * t, recognizer.classes.index(ch)] = p
+            probs[2 * t, recognizer.classes.index(digit)] = 1 - p
+            probs[2 * t + 1, 0] = 1.0
+        return probs
+
+    seven = recognizer.decode(frames((">", 0.9, "7"), ("S", 0.8, "5")), CHARSETS["digits"])
+    assert seven.text == "75" and seven.rejected_mass < 0.01     # a 7 read as '>', a 5 as 'S'
+    kanji = recognizer.decode(frames((">", 0.9, "7"), ("日", 0.8, "5")), CHARSETS["digits"])
+    assert kanji.text == "75" and kanji.rejected_mass > 0.7      # a 日 in a digits field still counts
+    assert recognizer.decode(frames((">", 0.9, "7"),), CHARSETS["katakana"]).rejected_mass > 0.8
 
 
 @pytest.mark.integration
