@@ -104,12 +104,12 @@ def estimate_dpi(shape: tuple[int, ...], page_mm: tuple[float, float] = (210.0, 
     return max(h, w) / (max(page_mm) / 25.4)
 
 
-def find_marks(grey: np.ndarray, dpi: float) -> list[np.ndarray | None]:
+def find_marks(grey: np.ndarray, dpi: float, small: np.ndarray | None = None) -> list[np.ndarray | None]:
     """Centres (scan px) of the corner marks by image corner TL, TR, BR, BL (None where a corner has none).
     A mark is a filled, roughly square blob 0.6–1.6× the printed size, the one nearest its image corner
-    within a quarter of the page."""
+    within a quarter of the page. ``small``: the page already scaled to SCORE_DPI at ``dpi``, if at hand."""
     k = SCORE_DPI / dpi
-    small = _resize_to(grey, dpi, SCORE_DPI)
+    small = _resize_to(grey, dpi, SCORE_DPI) if small is None else small
     _, ink = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     side = MARK_MM / 25.4 * SCORE_DPI
     n, _, stats, cents = cv2.connectedComponentsWithStats(ink, connectivity=8)
@@ -171,8 +171,8 @@ class Candidate:
     score: float
 
 
-def page_ink(grey: np.ndarray) -> float:
-    small = cv2.resize(grey, (max(1, grey.shape[1] // 8), max(1, grey.shape[0] // 8)), interpolation=cv2.INTER_AREA)
+def page_ink(small: np.ndarray) -> float:
+    """The share of dark pixels of a page scaled down to SCORE_DPI."""
     return float((small < 128).mean())
 
 
@@ -180,16 +180,16 @@ def candidates(grey: np.ndarray, dpi: float | None, refs: list[Reference], *, fi
                ) -> list[Candidate]:
     """Every template's best orientation for this page, best first. Raises BusinessError on a blank page or
     a page without corner marks."""
-    if page_ink(grey) < BLANK_INK:
-        raise BusinessError("the page is blank", file=file, page=page)
     dpi = dpi or estimate_dpi(grey.shape)
-    marks = find_marks(grey, dpi)
+    scan_small = _resize_to(grey, dpi, SCORE_DPI)   # once: the blank check, the marks and every score use it
+    if page_ink(scan_small) < BLANK_INK:
+        raise BusinessError("the page is blank", file=file, page=page)
+    marks = find_marks(grey, dpi, scan_small)
     if sum(m is not None for m in marks) < 3:
         # the resolution guess may be off (a scan with wide margins): try the other paper axis
         other = find_marks(grey, min(grey.shape[:2]) / (210 / 25.4))
         if sum(m is not None for m in other) > sum(m is not None for m in marks):
             marks = other
-    scan_small = _resize_to(grey, dpi, SCORE_DPI)
     threshold, _ = cv2.threshold(scan_small, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     k = SCORE_DPI / dpi
     found = []
@@ -201,8 +201,8 @@ def candidates(grey: np.ndarray, dpi: float | None, refs: list[Reference], *, fi
             h, w = ref.lines.shape
             # warp the grey image, then threshold: thin skewed lines stay unbroken
             warped = cv2.warpPerspective(scan_small, S, (w, h), flags=cv2.INTER_LINEAR, borderValue=255)
-            visible = cv2.warpPerspective(np.ones_like(scan_small), S, (w, h), flags=cv2.INTER_NEAREST,
-                                          borderValue=0) > 0
+            visible = None if _covers(S, scan_small.shape, (h, w)) else cv2.warpPerspective(
+                np.ones_like(scan_small), S, (w, h), flags=cv2.INTER_NEAREST, borderValue=0) > 0
             score = _score(ref.lines, _lines(warped < max(threshold, 160)), visible)
             if best is None or score > best.score:
                 best = Candidate(ref, H, rotation, score)
@@ -212,6 +212,16 @@ def candidates(grey: np.ndarray, dpi: float | None, refs: list[Reference], *, fi
         raise BusinessError("no form registration marks found: not a registered form, or corners are cut off",
                             file=file, page=page)
     return sorted(found, key=lambda c: -c.score)
+
+
+def _covers(S: np.ndarray, scan_shape: tuple[int, ...], ref_shape: tuple[int, int]) -> bool:
+    """Whether the scan, mapped by S, covers the whole reference (its four corners fall inside the scan):
+    then every part of the form is visible and no mask of the visible part is needed."""
+    h, w = ref_shape
+    corners = np.float32([[[0, 0]], [[w - 1, 0]], [[w - 1, h - 1]], [[0, h - 1]]])
+    back = cv2.perspectiveTransform(corners, np.linalg.inv(S)).reshape(-1, 2)
+    sh, sw = scan_shape[:2]
+    return bool(((back >= 0) & (back <= [sw - 1, sh - 1])).all())
 
 
 def _hypotheses(marks: list[np.ndarray | None], ref: Reference, grey: np.ndarray, dpi: float

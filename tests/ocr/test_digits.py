@@ -115,6 +115,15 @@ def test_comb_fields_agree_only_when_both_readers_read_every_box_alike():
     assert skipped.agree is False and "skipped" in skipped.note
 
 
+def test_an_unsure_second_reader_does_not_confirm_even_the_same_digit():
+    cells = [np.zeros((10, 10), np.uint8)] * 3
+    readings = [_reading(d) for d in "149"]
+    sure = comb_evidence(cells, readings, FakeClassifier([1, 4, 9], p=0.9))
+    assert sure.agree is True
+    unsure = comb_evidence(cells, readings, FakeClassifier([1, 4, 9], p=0.6))  # a 4 or a 9? it cannot say
+    assert unsure.text == "149" and unsure.agree is False and "unsure" in unsure.note
+
+
 def test_a_digit_the_recogniser_dropped_is_noticed_and_guessed_from_the_glyphs():
     crop = _line("0944-73")
     fc = FieldCrop("phone", crop, False, 10.0)
