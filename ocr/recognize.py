@@ -165,8 +165,7 @@ class CTCRecognizer:
     def __init__(self, classes: Sequence[str]) -> None:
         self.classes: tuple[str, ...] = tuple(classes)
         self._masks: dict[Charset, np.ndarray] = {}
-        self._projections: dict[Charset, tuple[np.ndarray, np.ndarray, tuple[str, ...]]] = {}
-        self._lookalike_cols: dict[Charset, np.ndarray] = {}
+        self._projections: dict[Charset, tuple[np.ndarray, np.ndarray, tuple[str, ...], np.ndarray]] = {}
 
     def _run(self, batch: np.ndarray) -> np.ndarray:
         """One N×3×H×W float batch → N × frames × classes probabilities (softmax over classes)."""
@@ -179,27 +178,22 @@ class CTCRecognizer:
                                             dtype=np.float32)
         return self._masks[charset]
 
-    def _lookalikes(self, charset: Charset) -> np.ndarray:
-        """The class columns of the charset's look-alikes (not counted as rejected mass). Cached per charset."""
-        if charset not in self._lookalike_cols:
-            self._lookalike_cols[charset] = np.asarray([i for i, c in enumerate(self.classes)
-                if i > 0 and not charset.allows(c) and unicodedata.normalize("NFKC", c) in charset.lookalikes], dtype=int)
-        return self._lookalike_cols[charset]
-
-    def _projection(self, charset: Charset) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    def _projection(self, charset: Charset) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], np.ndarray]:
         """For a constrained charset: the allowed class columns, a 0/1 matrix folding them onto their NFKC
-        character (the model has both '1' and '１'; their probabilities add up), and those characters
-        (index 0 = blank). Cached per charset."""
+        character (the model has both '1' and '１'; their probabilities add up), those characters (index 0 =
+        blank), and the columns of its look-alikes (not counted as rejected mass). Cached per charset."""
         if charset in self._projections:
             return self._projections[charset]
         labels = [""] + sorted({unicodedata.normalize("NFKC", c) for c in self.classes[1:] if charset.allows(c)})
         where = {c: i for i, c in enumerate(labels)}
         cols = [0] + [i for i, c in enumerate(self.classes) if i > 0 and charset.allows(c)]
+        alike = [i for i, c in enumerate(self.classes)
+                 if i > 0 and not charset.allows(c) and unicodedata.normalize("NFKC", c) in charset.lookalikes]
         fold = np.zeros((len(cols), len(labels)), dtype=np.float32)
         fold[0, 0] = 1.0
         for k, i in enumerate(cols[1:], start=1):
             fold[k, where[unicodedata.normalize("NFKC", self.classes[i])]] = 1.0
-        self._projections[charset] = (np.asarray(cols), fold, tuple(labels))
+        self._projections[charset] = (np.asarray(cols), fold, tuple(labels), np.asarray(alike, dtype=int))
         return self._projections[charset]
 
     def probabilities(self, crops: Sequence[np.ndarray]) -> list[np.ndarray]:
@@ -243,12 +237,11 @@ class CTCRecognizer:
             total = sub.sum(axis=1, keepdims=True) + 1e-9
             norm = sub / total
         else:
-            cols, fold, labels = self._projection(charset)
+            cols, fold, labels, alike = self._projection(charset)
             sub = probs[:, cols] @ fold
             total = sub.sum(axis=1, keepdims=True) + 1e-9
             norm = sub / total
-            if charset.lookalikes:
-                total = total + probs[:, self._lookalikes(charset)].sum(axis=1, keepdims=True)
+            total = total + probs[:, alike].sum(axis=1, keepdims=True)  # look-alikes are not rejected mass
         best = norm.argmax(axis=1)
         chars: list[dict] = []
         prev = 0

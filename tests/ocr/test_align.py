@@ -75,3 +75,10 @@ def test_marks_are_found_at_a_different_scan_resolution(refs, reference_image):
     scan = cv2.resize(reference_image, None, fx=1.5, fy=1.5, interpolation=cv2.INTER_LINEAR)  # 300 dpi
     page = align.register(scan, None, [refs["juminido"]], min_score=0.35)
     assert page.score > 0.8 and page.image.shape == reference_image.shape
+
+
+def test_the_visible_part_is_masked_only_when_the_scan_does_not_cover_the_form():
+    assert align._covers(np.eye(3), (100, 100), (50, 50))                 # the whole form lies on the scan
+    shifted = np.array([[1.0, 0, 30], [0, 1.0, 0], [0, 0, 1.0]])     # scan px -> form px: the scan starts at x=30
+    assert not align._covers(shifted, (100, 100), (100, 100))            # the form's left strip is off the scan
+    assert not align._covers(np.zeros((3, 3)), (100, 100), (50, 50))     # a degenerate map: no shortcut, no error
