@@ -28,6 +28,7 @@ from loguru import logger
 from rq import Queue as RqQueue
 from rq import SimpleWorker
 from rq.exceptions import NoSuchJobError
+from rq.executions import Execution
 from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 from rq.serializers import JSONSerializer
@@ -152,8 +153,17 @@ class Queue:
         except NoSuchJobError:
             pass
         else:
+            self._forget_lost_executions(old)
             old.delete()
         return self.enqueue(stage, func, *args, job_id=job_id)
+
+    def _forget_lost_executions(self, job: Job) -> None:
+        """Drop from the job's execution registry the executions whose record expired with a killed worker:
+        rq's ``Job.delete`` fetches each one and raises ValueError on a missing one."""
+        registry = job.execution_registry
+        for execution_id in registry.get_execution_ids():
+            if not self.connection.exists(Execution(execution_id, job.id, self.connection).key):
+                self.connection.zrem(registry.key, execution_id)
 
     def job_status(self, job_id: str) -> JobStatus | None:
         """The rq status of a job, or None if Redis does not know it (finished long ago, or Redis lost it)."""

@@ -32,6 +32,17 @@ def test_jobs_are_stored_as_json_never_pickle(queue):
     assert queue.pending("ocr-json-check")
 
 
+def test_replace_drops_a_run_whose_execution_record_was_lost_with_its_worker(queue):
+    # a worker killed mid-job leaves its execution id in the job's registry after the execution's own
+    # record expired; rq's Job.delete then raised ValueError and the sweeper with it
+    job = queue.enqueue("ocr", "workflows.jobs.noop", 7, job_id="ocr-lost-execution")
+    queue.connection.zadd(job.execution_registry.key, {"gone-with-the-worker": time.time() + 600})
+    again = queue.replace("ocr", "workflows.jobs.noop", 8, job_id="ocr-lost-execution")
+    assert list(again.args) == [8]
+    assert queue.connection.zcard(job.execution_registry.key) == 0
+    assert queue.pending("ocr-lost-execution")
+
+
 def test_target_slots_never_exceed_max_sessions(queue):
     busy, peak, lock = [0], [0], threading.Lock()
 
