@@ -160,6 +160,7 @@ class Glyph:
     image: np.ndarray
     x: int
     separator: bool
+    y: int = 0   # top of the ink in the line's crop (``image`` has a 2 px white border around it)
 
 
 def segment(grey: np.ndarray) -> list[Glyph]:
@@ -204,8 +205,21 @@ def segment(grey: np.ndarray) -> list[Glyph]:
             crop = np.where(mask[ya:yb, a:b], grey[y0 + ya:y0 + yb, x0 + a:x0 + b], 255).astype(np.uint8)
             crop = cv2.copyMakeBorder(crop, 2, 2, 2, 2, cv2.BORDER_CONSTANT, value=255)
             separator = dash or yb - ya < 0.4 * line_h  # a hyphen, comma or dot: short beside the digits
-            glyphs.append(Glyph(crop, int(x0 + a), bool(separator)))
+            glyphs.append(Glyph(crop, int(x0 + a), bool(separator), int(y0 + ya)))
     return glyphs
+
+
+def join(a: Glyph, b: Glyph) -> Glyph:
+    """Two glyphs as one (a digit written in two strokes that segmentation kept apart), on a white canvas."""
+    x0, y0 = min(a.x, b.x), min(a.y, b.y)
+    x1 = max(a.x + a.image.shape[1], b.x + b.image.shape[1])
+    y1 = max(a.y + a.image.shape[0], b.y + b.image.shape[0])
+    canvas = np.full((y1 - y0, x1 - x0), 255, np.uint8)
+    for g in (a, b):
+        h, w = g.image.shape
+        region = canvas[g.y - y0:g.y - y0 + h, g.x - x0:g.x - x0 + w]
+        np.minimum(region, g.image, out=region)
+    return Glyph(canvas, x0, False, y0)
 
 
 def _dash_columns(mask: np.ndarray, top: int, band: tuple[float, float]) -> tuple[int, int]:

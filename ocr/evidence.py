@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from ocr.crop import FieldCrop
-from ocr.digits import DigitClassifier, Glyph, segment
+from ocr.digits import DigitClassifier, Glyph, join, segment
 from ocr.normalize import FAINT_MIN_P, KANA_CONSONANT, SMALL_Y_AFTER
 from ocr.recognize import Reading
 
@@ -155,6 +155,49 @@ def _runs_with_glyphs(glyphs: list[Glyph], reading: Reading, width: int, height:
     return runs
 
 
+def _realign(run: Run, glyphs: list[Glyph], reading: Reading, width: int, line_h: float
+             ) -> list[tuple[Glyph, int | None]] | None:
+    """A run of a pure digit string whose digits and written glyphs differ in number, matched again by
+    position where one of two known slips explains the difference: each digit the recogniser read goes to
+    the glyph its centre lies in (or the nearest); a glyph no digit went to that nearly touches a neighbour
+    with one is that digit's second stroke and is joined to it (a 6 written as '(' and 'o', cut in two);
+    two digits on one glyph no wider than a digit are one digit read twice ('60' for that 6), left to the
+    classifier. Returns the run's digits in order as (glyph, index of the recogniser's digit or None), or
+    None where anything else is amiss (a digit dropped, two digits touching): nothing is guessed then."""
+    ids = list(run.glyphs)
+    if not ids:
+        return None
+    spans = {j: (glyphs[j].x, glyphs[j].x + glyphs[j].image.shape[1] - 4) for j in ids}
+    owner: dict[int, list[int]] = {j: [] for j in ids}
+    for i in run.chars:
+        x = reading.positions[i] * width
+        owner[min(ids, key=lambda j: max(spans[j][0] - x, x - spans[j][1], 0.0))].append(i)
+    joined: dict[int, Glyph] = {}
+    for k, j in enumerate(ids):
+        if owner[j]:
+            continue
+        near = [(spans[n][0] - spans[j][1] if n > j else spans[j][0] - spans[n][1], n)
+                for n in (ids[k - 1] if k else None, ids[k + 1] if k + 1 < len(ids) else None)
+                if n is not None and len(owner[n]) == 1 and n not in joined]
+        if not near:
+            return None
+        gap, n = min(near)
+        both = join(glyphs[n], glyphs[j])
+        if gap > 0.2 * line_h or both.image.shape[1] - 4 > 1.0 * line_h:
+            return None
+        joined[n] = both
+    units: list[tuple[Glyph, int | None]] = []
+    for j in ids:
+        chars, glyph = owner[j], joined.get(j, glyphs[j])
+        if len(chars) == 1:
+            units.append((glyph, chars[0]))
+        elif len(chars) == 2 and glyph.image.shape[1] - 4 <= 1.15 * line_h:
+            units.append((glyph, None))
+        elif chars:
+            return None
+    return units
+
+
 def string_evidence(crop: FieldCrop, reading: Reading, classifier: DigitClassifier, pure_digits: bool,
                     first: str = DIGITS) -> Evidence:
     """A digit string without comb boxes (phone, amount, a date's numbers): the glyphs under PP-OCR's digits
@@ -195,6 +238,16 @@ def string_evidence(crop: FieldCrop, reading: Reading, classifier: DigitClassifi
             score *= float(np.prod([reading.char_probs[i] for i in range(run.start, run.end) if i not in run.chars]))
             out.extend(chars)
             alt.extend(chars)
+        elif pure_digits and (units := _realign(run, glyphs, reading, crop.image.shape[1], line_h)):
+            # a known slip explains the mismatch: a better guess, never trusted
+            doubts, note = UNSURE, note or "digits and written characters do not line up"
+            for (g, i), p in zip(units, classifier.proba([g.image for g, _ in units])):
+                f = fuse(ocr_vector(reading, i), p) if i is not None else p
+                if not any(ch in DIGITS for ch in out):
+                    f = f * allowed_first
+                out.append(str(int(f.argmax())))
+                alt.append(out[-1])
+            score *= 0.5
         else:
             doubts, note = UNSURE, note or "digits and written characters do not line up"
             separators = any(ch not in DIGITS for ch in text[run.start:run.end])

@@ -188,3 +188,50 @@ def test_a_digit_nearly_read_between_characters_lowers_the_fields_score():
     worried = string_evidence(fc, nearly, FakeClassifier([0, 9, 4, 4, 7, 3]), False)
     assert worried.text == plain.text
     assert worried.score == pytest.approx(plain.score * 0.7)
+
+
+class RecordingClassifier(FakeClassifier):
+    """A FakeClassifier that keeps the crops it was shown."""
+
+    def __init__(self, digits: list[int]):
+        super().__init__(digits)
+        self.seen: list[np.ndarray] = []
+
+    def proba(self, crops):
+        self.seen += list(crops)
+        return super().proba(crops)
+
+
+def _six_cut_in_two() -> tuple[np.ndarray, list[float]]:
+    """'06' with the 6 cut by a thin white line into a left and a right stroke (a 6 written as '(' and 'o');
+    the centres of the 0 and of the whole 6, as fractions of the width."""
+    line = _line("06").copy()
+    (zero, six) = [g for g in segment(line) if not g.separator]
+    cut = six.x + (six.image.shape[1] - 4) // 2
+    line[:, cut:cut + 2] = 255
+    width = line.shape[1]
+    return line, [(g.x + (g.image.shape[1] - 4) / 2) / width for g in (zero, six)]
+
+
+def test_a_digit_cut_in_two_strokes_is_joined_again_and_read_whole():
+    line, (c0, c6) = _six_cut_in_two()
+    assert len([g for g in segment(line) if not g.separator]) == 3          # segmentation sees three glyphs
+    clf = RecordingClassifier([0, 6, 6, 0, 6])      # the three glyphs, then the two digits matched again
+    ev = string_evidence(FieldCrop("phone", line, False, 10.0), _reading("06", positions=[c0, c6]), clf, True)
+    assert ev.text == "06" and ev.agree is False                             # a better guess, for a person
+    six_width = clf.seen[-1].shape[1]
+    halves = [g.image.shape[1] for g in segment(line)[1:]]
+    assert six_width > max(halves) + 5                                       # the classifier saw the whole 6
+
+
+def test_one_written_digit_read_as_two_is_left_to_the_classifier():
+    line = _line("0-6")
+    zero, dash, six = segment(line)
+    w = line.shape[1]
+
+    def at(g, f):
+        return (g.x + f * (g.image.shape[1] - 4)) / w
+
+    reading = _reading("0-60", positions=[at(zero, 0.5), at(dash, 0.5), at(six, 0.3), at(six, 0.7)])
+    ev = string_evidence(FieldCrop("phone", line, False, 10.0), reading, FakeClassifier([0, 6, 0, 6]), True)
+    assert ev.text == "06" and ev.agree is False                             # '60' on one 6-wide glyph: one digit
