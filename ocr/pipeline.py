@@ -220,6 +220,7 @@ class OcrEngine:
         verdict = self.trust.judge_text(ftype, ev, problems, empty=False, required=spec.required)
         if norm.repaired and verdict.status is FieldStatus.ACCEPTED:
             verdict = Verdict(FieldStatus.NEEDS_REVIEW, norm.repaired)
+        verdict = _date_separator_verdict(ftype, ev.text, verdict)
         verdict = _name_gap_verdict(spec, norm.value, verdict)
         return FieldResult(spec.name, ftype, norm.value, ev.text, round(ev.score, 4), verdict.status,
                            verdict.reason, crop_path, spec.page), ev.doubts
@@ -364,6 +365,11 @@ class OcrEngine:
         return str(path)
 
 
+# residents write a date with 年月日 or '/': a reading of digits alone has likely taken each '/' for a 1
+# (2004/2/7 read as 20041217, a real date)
+NO_DATE_SEPARATORS = "no 年/月/日 or '/' read between the numbers: a '/' may have been read as 1"
+
+
 def _repair_by_check_digit(ev: Evidence, norm: Normalised, problems: list[str]
                            ) -> tuple[Evidence, Normalised, list[str]]:
     """A 12-digit number failing its check digit where the two readers disagreed on one digit: if exactly
@@ -413,6 +419,13 @@ def _problems(spec: FieldSpec, value: str) -> list[str]:
     """What is wrong with a field's normalised value; a person's name is checked without its one gap."""
     checked = value.replace(" ", "") if spec.person_name else value
     return check_value(spec.type.value, checked, comb=spec.comb, max_length=_max_len(spec))
+
+
+def _date_separator_verdict(ftype: str, raw: str, verdict: Verdict) -> Verdict:
+    """A date read as digits alone goes to a person (``NO_DATE_SEPARATORS``)."""
+    if ftype != "date" or verdict.status is not FieldStatus.ACCEPTED or not raw.isdigit():
+        return verdict
+    return Verdict(FieldStatus.NEEDS_REVIEW, NO_DATE_SEPARATORS)
 
 
 def _name_gap_verdict(spec: FieldSpec, value: str, verdict: Verdict) -> Verdict:

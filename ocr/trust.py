@@ -19,7 +19,7 @@ from ocr.record import FieldStatus
 
 TRUST_PATH = Path(__file__).resolve().parent / "models" / "trust.json"
 DEFAULT_MIN_SCORE = 0.995
-SELF_CHECKING = {"individual_number"}   # a check digit detects every single-digit error
+SELF_CHECKING = {"individual_number"}   # a check digit other than 0 detects every single-digit error
 
 
 @dataclass(frozen=True)
@@ -67,8 +67,9 @@ class TrustRule:
             return Verdict(FieldStatus.INVALID, "; ".join(problems))
         if not ev.text:
             return Verdict(FieldStatus.NEEDS_REVIEW, "writing found but nothing could be read")
-        # a check digit catches any single wrong digit: one digit in doubt, and the number still checks
-        forgiven = field_type in SELF_CHECKING and ev.doubts <= 1
+        # a check digit catches any single wrong digit: one digit in doubt, and the number still checks; but
+        # a check digit of 0 stands for two remainders (0 and 1), so one digit off can leave it valid
+        forgiven = field_type in SELF_CHECKING and ev.doubts <= 1 and not ev.text.endswith("0")
         if ev.agree is not True and not forgiven and (field_type in self.need_agreement or ev.agree is False):
             return Verdict(FieldStatus.NEEDS_REVIEW, ev.note or "second reader does not confirm")
         if ev.score < self.threshold(field_type):

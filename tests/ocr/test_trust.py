@@ -1,0 +1,46 @@
+"""The trust rule and how its thresholds are chosen."""
+
+from __future__ import annotations
+
+from ocr.calibrate import threshold_for
+from ocr.evidence import Evidence
+from ocr.record import FieldStatus
+from ocr.trust import TrustRule
+from ocr.validate import individual_number_ok
+
+
+def test_one_digit_in_doubt_is_forgiven_by_a_check_digit_only_when_that_digit_is_not_0():
+    rule = TrustRule(min_score={"individual_number": 0.3})
+    # both pass their check digit; one box in doubt each
+    assert individual_number_ok("123456789018") and individual_number_ok("317309330750")
+    doubt = {"agree": False, "note": "the two digit readers disagree or one is unsure", "doubts": 1}
+    sure = rule.judge_text("individual_number", Evidence("123456789018", 0.9, **doubt), [], empty=False,
+                           required=True)
+    assert sure.status is FieldStatus.ACCEPTED
+    # check digit 0 stands for remainders 0 and 1: 317309330700 (one digit off) checks too
+    assert individual_number_ok("317309330700")
+    zero = rule.judge_text("individual_number", Evidence("317309330750", 0.9, **doubt), [], empty=False,
+                           required=True)
+    assert zero.status is FieldStatus.NEEDS_REVIEW
+
+
+def test_a_threshold_leaves_at_most_its_budget_of_wrong_fields_among_those_that_pass():
+    right = [0.95] * 998 + [0.6, 0.7]
+    assert threshold_for(right, [], floor=0.5, budget=0.001) == 0.5          # nothing wrong: the floor
+    assert threshold_for(right, [0.9], floor=0.5, budget=0.001) == 0.5       # 1 in 1,001 is within 0.1 %
+    assert threshold_for(right, [0.9, 0.92], floor=0.5, budget=0.001) == 0.922   # 2 are not: above both
+    assert threshold_for(right, [0.55, 0.92], floor=0.5, budget=0.001) == 0.552  # above the low one suffices
+    assert threshold_for(right[:10], [0.999], floor=0.5, budget=0.001) == 1.0    # never above 1
+
+
+def test_a_date_read_as_digits_alone_goes_to_a_person():
+    from ocr.pipeline import _date_separator_verdict
+    from ocr.trust import Verdict
+
+    accepted = Verdict(FieldStatus.ACCEPTED)
+    # 2004/2/7 with each '/' read as 1 is 20041217, a real date: nothing but the missing separators tells
+    assert _date_separator_verdict("date", "20041217", accepted).status is FieldStatus.NEEDS_REVIEW
+    assert "'/'" in _date_separator_verdict("date", "20041217", accepted).reason
+    assert _date_separator_verdict("date", "2004/2/7", accepted) is accepted
+    assert _date_separator_verdict("date", "令和6年4月1日", accepted) is accepted
+    assert _date_separator_verdict("digits", "20041217", accepted) is accepted
