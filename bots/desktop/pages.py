@@ -167,7 +167,7 @@ class DesktopPages:
                 if value is True:
                     self.screen.press("space")
             elif value:
-                self.screen.enter_text(str(value))
+                self.screen.enter_text(str(value), confirmed=index == 0)
 
     def register(self) -> str:
         """Press 登録, answer はい, and return the new 住民番号. BusinessError with the app's message if refused."""

@@ -192,9 +192,11 @@ class Screen:
     def hotkey(self, *keys: str) -> None:
         self.gui.hotkey(*keys)
 
-    def enter_text(self, text: str) -> None:
-        """Put text into the focused field: typed when the keyboard has every character, else pasted."""
-        if text.isascii() and text.isprintable():
+    def enter_text(self, text: str, *, confirmed: bool = False) -> None:
+        """Put text into the focused field: typed when the keyboard has every character, else pasted.
+        ``confirmed``: pasted anyway, so that the app is seen to take it (the first field after a screen
+        change, while the keyboard focus may still be on its way: keys typed before it arrives are lost)."""
+        if text.isascii() and text.isprintable() and not confirmed:
             self.gui.write(text)
         else:
             self.paste(text)
@@ -206,11 +208,19 @@ class Screen:
         its exit proves the app received this text, so the next field's text cannot overtake it.
         """
         owner = self._own_clipboard(text, loops=1)
-        self.hotkey("ctrl", "v")
+        deadline = time.monotonic() + self.timeout_s
         try:
-            owner.wait(timeout=self.timeout_s)
-        except subprocess.TimeoutExpired:
-            raise ApplicationError("the app did not take the pasted text (is a text field focused?)") from None
+            while True:
+                # a Ctrl+V sent before the field had the keyboard is lost: send it again. Never twice pasted:
+                # the owner serves one request and exits, so a late second Ctrl+V finds nothing to paste
+                self.hotkey("ctrl", "v")
+                try:
+                    owner.wait(timeout=min(1.0, max(0.0, deadline - time.monotonic())))
+                    return
+                except subprocess.TimeoutExpired:
+                    if time.monotonic() >= deadline:
+                        raise ApplicationError("the app did not take the pasted text (is a text field focused?)"
+                                               ) from None
         finally:
             _release(owner)
 
