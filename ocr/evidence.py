@@ -264,8 +264,12 @@ def string_evidence(crop: FieldCrop, reading: Reading, classifier: DigitClassifi
     alt.extend(text[pos:])
     score *= float(np.prod(reading.char_probs[pos:]))
     fallback = "".join(alt) if alt != out else ""
-    # a digit the recogniser nearly read between two characters may be one it dropped ('12' read as '2')
-    missed = max((p for ch, p in reading.between if ch in DIGITS), default=0.0)
+    # a digit the recogniser nearly read between two characters may be one it dropped ('12' read as '2');
+    # not in a digit string whose written glyphs, each no wider than a digit, match its digits one to one
+    # (a dropped digit would be a glyph more; two touching digits, one wide glyph)
+    counted = pure_digits and doubts < UNSURE and all(
+        glyphs[j].image.shape[1] - 4 <= line_h for r in runs for j in r.glyphs)
+    missed = 0.0 if counted else max((p for ch, p in reading.between if ch in DIGITS), default=0.0)
     return Evidence("".join(out), score * (1.0 - reading.rejected_mass) * (1.0 - missed), doubts == 0, note,
                     doubts, fallback=fallback)
 

@@ -235,3 +235,25 @@ def test_one_written_digit_read_as_two_is_left_to_the_classifier():
     reading = _reading("0-60", positions=[at(zero, 0.5), at(dash, 0.5), at(six, 0.3), at(six, 0.7)])
     ev = string_evidence(FieldCrop("phone", line, False, 10.0), reading, FakeClassifier([0, 6, 0, 6]), True)
     assert ev.text == "06" and ev.agree is False                             # '60' on one 6-wide glyph: one digit
+
+
+def test_a_digit_nearly_read_is_no_doubt_where_the_glyphs_count_the_digits_one_to_one():
+    def nearly(line: np.ndarray, text: str) -> tuple[float, float]:
+        fc = FieldCrop("phone", line, False, 10.0)
+        glyphs = [g for g in segment(line) if not g.separator]
+        centres = [(g.x + (g.image.shape[1] - 4) / 2) / line.shape[1] for g in glyphs]
+        clean = _reading(text, positions=centres)
+        doubt = [("", 0.0)] * (len(text) + 1)
+        doubt[1] = ("1", 0.3)
+        worried = Reading(clean.text, clean.char_probs, 0.0, "fake", clean.positions, clean.candidates, tuple(doubt))
+        digits = [int(ch) for ch in text]
+        return (string_evidence(fc, clean, FakeClassifier(list(digits)), True).score,
+                string_evidence(fc, worried, FakeClassifier(list(digits)), True).score)
+
+    plain, worried = nearly(_line("0944"), "0944")
+    assert worried == pytest.approx(plain)          # four glyphs, four digits: nothing was dropped
+    wide = _line("0944").copy()
+    ys, xs = np.nonzero(wide < 160)
+    wide[ys.min() + 5, xs.min():xs.max()] = 0       # a stroke joining them all: one glyph wider than a digit
+    plain, worried = nearly(wide, "0")
+    assert worried == pytest.approx(plain * 0.7)    # a digit may hide in it: the doubt stays
