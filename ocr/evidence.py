@@ -202,8 +202,10 @@ def string_evidence(crop: FieldCrop, reading: Reading, classifier: DigitClassifi
                     first: str = DIGITS) -> Evidence:
     """A digit string without comb boxes (phone, amount, a date's numbers): the glyphs under PP-OCR's digits
     are read again by the classifier and the two readings fused. Where a run of digits and the glyphs under
-    it differ in number (a digit dropped, invented, or two read as one), the classifier's reading of the
-    glyphs replaces the run — a better guess, never trusted: the field goes to a person. In a date, kanji
+    it differ in number (a digit dropped, invented, or two read as one), the two are matched again by
+    position where a known slip explains it (``_realign``), or else the classifier's reading of the glyphs
+    replaces a run without separators — a better guess either way, never trusted: the field goes to a
+    person. In a date, kanji
     beside the digits make the glyphs unreliable: PP-OCR's run stays (with a digit it nearly read put back
     where the glyphs count one more), and the classifier's reading is only the ``fallback``. ``first``: the
     digits the field's first digit can be (a phone number's is 0); another one read there is replaced by the

@@ -365,11 +365,6 @@ class OcrEngine:
         return str(path)
 
 
-# residents write a date with 年月日 or '/': a reading of digits alone has likely taken each '/' for a 1
-# (2004/2/7 read as 20041217, a real date)
-NO_DATE_SEPARATORS = "no 年/月/日 or '/' read between the numbers: a '/' may have been read as 1"
-
-
 def _repair_by_check_digit(ev: Evidence, norm: Normalised, problems: list[str]
                            ) -> tuple[Evidence, Normalised, list[str]]:
     """A 12-digit number failing its check digit where the two readers disagreed on one digit: if exactly
@@ -419,6 +414,11 @@ def _problems(spec: FieldSpec, value: str) -> list[str]:
     """What is wrong with a field's normalised value; a person's name is checked without its one gap."""
     checked = value.replace(" ", "") if spec.person_name else value
     return check_value(spec.type.value, checked, comb=spec.comb, max_length=_max_len(spec))
+
+
+# residents write a date with 年月日 or '/': a reading of digits alone has likely taken each '/' for a 1
+# (2004/2/7 read as 20041217, a real date)
+NO_DATE_SEPARATORS = "no 年/月/日 or '/' read between the numbers: a '/' may have been read as 1"
 
 
 def _date_separator_verdict(ftype: str, raw: str, verdict: Verdict) -> Verdict:
