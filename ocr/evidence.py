@@ -145,7 +145,7 @@ def _runs_with_glyphs(glyphs: list[Glyph], reading: Reading, width: int, height:
     position; '-' separators are separator glyphs and are skipped), and digits are matched in order."""
     text = reading.text
     digits = [j for j, g in enumerate(glyphs) if not g.separator]
-    centre = {j: glyphs[j].x + (glyphs[j].image.shape[1] - 4) / 2 for j in digits}
+    centre = {j: glyphs[j].x + glyphs[j].width / 2 for j in digits}
     runs = []
     for a, b in _runs(text):
         lo = reading.positions[a - 1] * width + 0.45 * height if a > 0 else -np.inf
@@ -167,7 +167,7 @@ def _realign(run: Run, glyphs: list[Glyph], reading: Reading, width: int, line_h
     ids = list(run.glyphs)
     if not ids:
         return None
-    spans = {j: (glyphs[j].x, glyphs[j].x + glyphs[j].image.shape[1] - 4) for j in ids}
+    spans = {j: (glyphs[j].x, glyphs[j].x + glyphs[j].width) for j in ids}
     owner: dict[int, list[int]] = {j: [] for j in ids}
     for i in run.chars:
         x = reading.positions[i] * width
@@ -183,7 +183,7 @@ def _realign(run: Run, glyphs: list[Glyph], reading: Reading, width: int, line_h
             return None
         gap, n = min(near)
         both = join(glyphs[n], glyphs[j])
-        if gap > 0.2 * line_h or both.image.shape[1] - 4 > 1.0 * line_h:
+        if gap > 0.2 * line_h or both.width > 1.0 * line_h:
             return None
         joined[n] = both
     units: list[tuple[Glyph, int | None]] = []
@@ -191,7 +191,7 @@ def _realign(run: Run, glyphs: list[Glyph], reading: Reading, width: int, line_h
         chars, glyph = owner[j], joined.get(j, glyphs[j])
         if len(chars) == 1:
             units.append((glyph, chars[0]))
-        elif len(chars) == 2 and glyph.image.shape[1] - 4 <= 1.15 * line_h:
+        elif len(chars) == 2 and glyph.width <= 1.15 * line_h:
             units.append((glyph, None))
         elif chars:
             return None
@@ -213,7 +213,7 @@ def string_evidence(crop: FieldCrop, reading: Reading, classifier: DigitClassifi
     allowed_first = np.array([str(d) in first for d in range(10)], dtype=float)
     first_digit = next((i for i, ch in enumerate(reading.text) if ch in DIGITS), -1)
     glyphs = segment(crop.image)
-    line_h = float(np.percentile([g.image.shape[0] - 4 for g in glyphs], 75)) if glyphs else 1.0
+    line_h = float(np.percentile([g.height for g in glyphs], 75)) if glyphs else 1.0
     runs = _runs_with_glyphs(glyphs, reading, crop.image.shape[1], line_h)
     text = reading.text
     wanted = sorted({j for r in runs for j in r.glyphs})
@@ -270,7 +270,7 @@ def string_evidence(crop: FieldCrop, reading: Reading, classifier: DigitClassifi
     # not in a digit string whose written glyphs, each no wider than a digit, match its digits one to one
     # (a dropped digit would be a glyph more; two touching digits, one wide glyph)
     counted = pure_digits and doubts < UNSURE and all(
-        glyphs[j].image.shape[1] - 4 <= line_h for r in runs for j in r.glyphs)
+        glyphs[j].width <= line_h for r in runs for j in r.glyphs)
     missed = 0.0 if counted else max((p for ch, p in reading.between if ch in DIGITS), default=0.0)
     return Evidence("".join(out), score * (1.0 - reading.rejected_mass) * (1.0 - missed), doubts == 0, note,
                     doubts, fallback=fallback)
