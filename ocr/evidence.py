@@ -42,7 +42,7 @@ class Evidence:
     note: str = ""
     doubts: int = 0
     alternatives: tuple[tuple[int, str], ...] = ()   # (position in text, another reading) where in doubt
-    fallback: str = ""   # a date: the classifier's reading of runs that did not line up, to try if text fails
+    fallback: str = ""   # the classifier's reading of runs that did not line up, to try if text is no valid value
     runners_up: tuple[tuple[int, str, float], ...] = ()  # comb: (box, second likeliest digit, its probability)
 
 
@@ -204,8 +204,9 @@ def string_evidence(crop: FieldCrop, reading: Reading, classifier: DigitClassifi
     are read again by the classifier and the two readings fused. Where a run of digits and the glyphs under
     it differ in number (a digit dropped, invented, or two read as one), the two are matched again by
     position where a known slip explains it (``_realign``), or else the classifier's reading of the glyphs
-    replaces a run without separators — a better guess either way, never trusted: the field goes to a
-    person. In a date, kanji
+    replaces a run without separators (with separators, where glyphs are less sure to be digits, it is the
+    ``fallback``, tried when the reading is no valid value) — a better guess either way, never trusted: the
+    field goes to a person. In a date, kanji
     beside the digits make the glyphs unreliable: PP-OCR's run stays (with a digit it nearly read put back
     where the glyphs count one more), and the classifier's reading is only the ``fallback``. ``first``: the
     digits the field's first digit can be (a phone number's is 0); another one read there is replaced by the
@@ -253,9 +254,9 @@ def string_evidence(crop: FieldCrop, reading: Reading, classifier: DigitClassifi
         else:
             doubts, note = UNSURE, note or "digits and written characters do not line up"
             separators = any(ch not in DIGITS for ch in text[run.start:run.end])
-            guess = [str(int(p_cls[j].argmax())) for j in run.glyphs] if run.glyphs and not separators else []
+            guess = [str(int(p_cls[j].argmax())) for j in run.glyphs] if pure_digits or not separators else []
             if pure_digits:
-                out.extend(guess or text[run.start:run.end])
+                out.extend(guess if guess and not separators else text[run.start:run.end])
             else:
                 out.extend(_with_faint_digit(reading, run) if len(run.glyphs) == len(run.chars) + 1
                            else text[run.start:run.end])

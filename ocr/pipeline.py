@@ -211,6 +211,8 @@ class OcrEngine:
         problems = _problems(spec, norm.value)
         if ftype == "date" and (problems or not norm.ok):
             norm, problems = _repair_date(ev, whole, norm, problems)
+        if ftype in PURE_DIGIT_TYPES and (problems or not norm.ok) and ev.fallback:
+            norm, problems = _read_from_glyphs(spec, ev, norm, problems)
         if problems and ftype == "individual_number":
             ev, norm, problems = _repair_by_check_digit(ev, norm, problems)
         if problems and ftype == "individual_number":
@@ -408,6 +410,20 @@ def _repair_date(ev: Evidence, reading: Reading, norm: Normalised, problems: lis
     if fixed is None or check_value("date", fixed.isoformat()):
         return norm, problems
     return Normalised(fixed.isoformat(), True, "date repaired from a faintly read digit"), []
+
+
+READ_FROM_GLYPHS = "read digit by digit from the written characters (the line reading was no valid value)"
+
+
+def _read_from_glyphs(spec: FieldSpec, ev: Evidence, norm: Normalised, problems: list[str]
+                      ) -> tuple[Normalised, list[str]]:
+    """A digit string read as no valid value (a digit dropped: a phone number one digit short): the digit
+    classifier's reading of the written characters (``Evidence.fallback``), if that is valid. A person
+    confirms it (the readers did not line up); otherwise nothing changes."""
+    other = normalise(spec.type.value, ev.fallback)
+    if not other.ok or _problems(spec, other.value):
+        return norm, problems
+    return Normalised(other.value, True, READ_FROM_GLYPHS), []
 
 
 def _problems(spec: FieldSpec, value: str) -> list[str]:

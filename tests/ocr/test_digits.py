@@ -138,6 +138,20 @@ def test_a_digit_the_recogniser_dropped_is_noticed_and_guessed_from_the_glyphs()
     assert dropped.text == "094473"  # the classifier's reading of the six glyphs: a better guess, for review
 
 
+def test_with_separators_in_the_run_the_glyph_reading_of_a_dropped_digit_is_the_fallback():
+    crop = _line("0944-73")
+    fc = FieldCrop("phone", crop, False, 10.0)
+    glyphs = segment(crop)
+    centres = [(g.x + g.width / 2) / crop.shape[1] for g in glyphs]   # 0 9 4 4 - 7 3
+    dropped = string_evidence(fc, _reading("094-73", positions=centres[:3] + centres[4:]),
+                              FakeClassifier([0, 9, 4, 4, 7, 3]), True)
+    assert dropped.agree is False
+    assert dropped.text == "094-73"       # a separator may be a glyph taken for a digit: the line reading stays
+    assert dropped.fallback == "094473"   # the classifier's digit-by-digit reading, tried if that is invalid
+    full = string_evidence(fc, _reading("0944-73", positions=centres), FakeClassifier([0, 9, 4, 4, 7, 3]), True)
+    assert full.agree is True and full.fallback == ""
+
+
 def test_a_phone_number_s_first_digit_is_a_zero_whatever_both_readers_say():
     crop = _line("0944-73")
     fc = FieldCrop("phone", crop, False, 10.0)

@@ -190,3 +190,19 @@ def test_an_individual_number_failing_its_check_digit_gets_the_likeliest_valid_g
     norm, problems = _guess_by_check_digit(Evidence(read, 0.9, True, runners_up=nothing), Normalised(read, True),
                                            ["individual number check digit is wrong"])
     assert norm.value == read and problems
+
+
+def test_a_phone_number_read_a_digit_short_is_read_again_from_its_glyphs_for_review():
+    from ocr.evidence import UNSURE, Evidence
+    from ocr.normalize import Normalised
+    from ocr.pipeline import READ_FROM_GLYPHS, _read_from_glyphs
+    from ocr.template import FieldSpec, FieldType
+
+    spec = FieldSpec("phone", "電話番号", FieldType.PHONE, (0, 0, 50, 10))
+    short = Evidence("092-068-015", 0.2, False, "", UNSURE, fallback="0920680115")  # one '1' of "11" dropped
+    norm, problems = _read_from_glyphs(spec, short, Normalised("092068015", True), ["phone number is not 10-11 digits"])
+    assert norm.value == "0920680115" and norm.repaired == READ_FROM_GLYPHS and problems == []
+    # the glyph reading is no valid phone number either: nothing changes
+    worse = Evidence("092-068-015", 0.2, False, "", UNSURE, fallback="92068015")
+    norm, problems = _read_from_glyphs(spec, worse, Normalised("092068015", True), ["phone number is not 10-11 digits"])
+    assert norm.value == "092068015" and problems == ["phone number is not 10-11 digits"]
