@@ -209,10 +209,10 @@ class OcrEngine:
         else:
             norm = normalise(ftype, ev.text)
         problems = _problems(spec, norm.value)
+        if ftype in DIGIT_TYPES and (problems or not norm.ok) and ev.fallback:
+            norm, problems = _read_from_glyphs(spec, ev, norm, problems)
         if ftype == "date" and (problems or not norm.ok):
             norm, problems = _repair_date(ev, whole, norm, problems)
-        if ftype in PURE_DIGIT_TYPES and (problems or not norm.ok) and ev.fallback:
-            norm, problems = _read_from_glyphs(spec, ev, norm, problems)
         if problems and ftype == "individual_number":
             ev, norm, problems = _repair_by_check_digit(ev, norm, problems)
         if problems and ftype == "individual_number":
@@ -399,13 +399,8 @@ def _guess_by_check_digit(ev: Evidence, norm: Normalised, problems: list[str]) -
 
 def _repair_date(ev: Evidence, reading: Reading, norm: Normalised, problems: list[str]
                  ) -> tuple[Normalised, list[str]]:
-    """A date read as no real date: the digit classifier's reading of the runs that did not line up, if that
-    is a real date; else a digit the recogniser nearly read put back. Either way a person confirms it (the
-    readers did not agree); otherwise nothing changes."""
-    if ev.fallback:
-        other = normalise("date", ev.fallback)
-        if other.ok and not check_value("date", other.value):
-            return other, []
+    """A date read as no real date, also from the glyphs (``_read_from_glyphs``): a digit the recogniser
+    nearly read put back, if that makes a real date, for a person to confirm; otherwise nothing changes."""
     fixed = repair_date_by_faint_char(ev.text, reading.between) if len(ev.text) == len(reading.text) else None
     if fixed is None or check_value("date", fixed.isoformat()):
         return norm, problems
@@ -417,8 +412,8 @@ READ_FROM_GLYPHS = "read digit by digit from the written characters (the line re
 
 def _read_from_glyphs(spec: FieldSpec, ev: Evidence, norm: Normalised, problems: list[str]
                       ) -> tuple[Normalised, list[str]]:
-    """A digit string read as no valid value (a digit dropped: a phone number one digit short): the digit
-    classifier's reading of the written characters (``Evidence.fallback``), if that is valid. A person
+    """A digit string or date read as no valid value (a digit dropped: a phone number one digit short): the
+    digit classifier's reading of the written characters (``Evidence.fallback``), if that is valid. A person
     confirms it (the readers did not line up); otherwise nothing changes."""
     other = normalise(spec.type.value, ev.fallback)
     if not other.ok or _problems(spec, other.value):
