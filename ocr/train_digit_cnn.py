@@ -89,6 +89,8 @@ def mnist_training_set(folder: Path) -> tuple[np.ndarray, np.ndarray]:
     raw_images, raw_labels = images_path.read_bytes(), labels_path.read_bytes()
     if int.from_bytes(raw_images[:4], "big") != 2051 or int.from_bytes(raw_labels[:4], "big") != 2049:
         raise SystemExit(f"{folder}: not MNIST IDX files")
+    if (len(raw_images) - 16) % (28 * 28):
+        raise SystemExit(f"{images_path}: truncated (not a whole number of 28×28 images)")
     images = np.frombuffer(raw_images, np.uint8, offset=16).reshape(-1, 28, 28)
     labels = np.frombuffer(raw_labels, np.uint8, offset=8).astype(int)
     if len(images) != len(labels):

@@ -31,3 +31,11 @@ def test_files_that_are_not_mnist_are_refused_by_name(tmp_path):
         mnist_training_set(tmp_path)
     with pytest.raises(SystemExit, match="train-images-idx3-ubyte: not found"):
         mnist_training_set(tmp_path / "missing")
+
+
+def test_a_truncated_images_file_is_refused_by_name(tmp_path):
+    _write_idx(tmp_path, np.zeros((2, 28, 28)), np.array([1, 2]))
+    path = tmp_path / "train-images-idx3-ubyte"
+    path.write_bytes(path.read_bytes()[:-100])
+    with pytest.raises(SystemExit, match="train-images-idx3-ubyte: truncated"):
+        mnist_training_set(tmp_path)
