@@ -24,10 +24,12 @@ def forms(
     out: Path = typer.Option(..., "--out", "-o", help="Output folder (scans + truth.jsonl)."),
     digits: str = typer.Option("font", "--digits", help="font: handwriting fonts; mnist: real MNIST digits in "
                                                         "digit-type fields."),
-    mnist_split: Optional[str] = typer.Option(None, "--mnist-split", help="train|calib|eval: the MNIST part to "
-                                                                          "draw from (needed with --digits mnist)."),
-    mnist_path: Optional[Path] = typer.Option(None, "--mnist-path", help="mnist_test_first5000.npz (default: "
-                                                                         "../shared/data/mnist-dev/)."),
+    mnist_split: Optional[str] = typer.Option(
+        None, "--mnist-split", help="train|calib|eval|calib2: the MNIST part to draw from (needed with --digits "
+                                    "mnist; calib2 is fetched by scripts/fetch_mnist_calib.sh)."),
+    mnist_path: Optional[Path] = typer.Option(
+        None, "--mnist-path", help="The digits file (default: ../shared/data/mnist-dev/mnist_test_first5000.npz; "
+                                   "for calib2, data/mnist-calib/mnist_test_last5000.npz)."),
     fmt: str = typer.Option("png", "--format", help="png, jpg, tiff or pdf."),
     grey: bool = typer.Option(False, "--grey", help="1-channel grey scans instead of colour."),
     artefacts: str = typer.Option("light", "--artefacts", help="Scanner artefacts: none, light or heavy."),
@@ -40,12 +42,11 @@ def forms(
     from kakitori.cli import settings
     from ocr.template import template_by_name
     from samples.forms.generator import Options, generate
-    from samples.forms.mnist import DEFAULT_PATH
 
     cfg = settings(ctx)
     tpl = template_by_name(template, list(cfg.ocr.templates_dirs))
     options = Options(count=count, seed=seed, out=out, digits=digits, mnist_split=mnist_split,
-                      mnist_path=mnist_path or DEFAULT_PATH, format=fmt, grey=grey, artefacts=artefacts,
+                      mnist_path=mnist_path, format=fmt, grey=grey, artefacts=artefacts,
                       born_digital=born_digital, dpi=dpi, pages_per_file=pages_per_file)
     lines = generate(tpl, options)
     files = len({line["file"] for line in lines})

@@ -23,7 +23,6 @@ from samples.forms import content, scanner
 from samples.forms.designs import DESIGNS
 from samples.forms.drawing import Primitive, render_png
 from samples.forms.handwriting import Style, Writer, lay_ink
-from samples.forms.mnist import DEFAULT_PATH as MNIST_PATH
 from samples.forms.mnist import SPLITS, MnistDigits
 from samples.forms.reference import TEMPLATES_DIR
 
@@ -38,8 +37,8 @@ class Options:
     seed: int
     out: Path
     digits: str = "font"                 # font | mnist
-    mnist_split: str | None = None       # train | calib | eval (required with digits=mnist)
-    mnist_path: Path = MNIST_PATH
+    mnist_split: str | None = None       # train | calib | eval | calib2 (required with digits=mnist)
+    mnist_path: Path | None = None       # default: the split's own file (samples.forms.mnist.default_path)
     format: str = "png"
     grey: bool = False
     artefacts: str = "light"
@@ -54,7 +53,8 @@ class Options:
         if self.digits not in ("font", "mnist"):
             raise ConfigError(f"--digits must be 'font' or 'mnist' (got {self.digits!r})")
         if self.digits == "mnist" and self.mnist_split not in SPLITS:
-            raise ConfigError("--digits mnist needs --mnist-split train|calib|eval (eval only for reported figures)")
+            raise ConfigError("--digits mnist needs --mnist-split train|calib|eval|calib2 (eval only for reported "
+                              "figures)")
         if self.format not in FORMATS:
             raise ConfigError(f"--format must be one of {', '.join(FORMATS)} (got {self.format!r})")
         if self.artefacts not in scanner.LEVELS:

@@ -2,6 +2,9 @@
 
 Split of ``mnist_test_first5000.npz`` (forms spec): train = 0–2999, calib = 3000–3999, eval = 4000–4999. The
 generator for a figure that is reported uses ``eval``; anything trained or tuned uses ``train``/``calib``.
+``calib2`` is a second, larger calib pool outside mnist-dev: the other half of MNIST's test set (5,000 digits,
+``scripts/fetch_mnist_calib.sh`` writes it to ``data/mnist-calib/mnist_test_last5000.npz``). The 1,000 calib
+digits, drawn again and again over a thousand forms, show too few hands to count rare errors by.
 """
 
 from __future__ import annotations
@@ -14,8 +17,14 @@ import numpy as np
 
 from kakitori.errors import ConfigError
 
-SPLITS = {"train": (0, 3000), "calib": (3000, 4000), "eval": (4000, 5000)}
+SPLITS = {"train": (0, 3000), "calib": (3000, 4000), "eval": (4000, 5000), "calib2": (0, None)}  # calib2: its whole file
 DEFAULT_PATH = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mnist-dev" / "mnist_test_first5000.npz"
+CALIB2_PATH = Path(__file__).resolve().parents[2] / "data" / "mnist-calib" / "mnist_test_last5000.npz"
+
+
+def default_path(split: str) -> Path:
+    """Where a split's digits are by default: mnist-dev for its three splits, the fetched file for calib2."""
+    return CALIB2_PATH if split == "calib2" else DEFAULT_PATH
 
 
 @dataclass(frozen=True)
@@ -30,16 +39,19 @@ class Digit:
 class MnistDigits:
     """Digits of one split, by label; ``draw`` picks a random sample of the wanted digit."""
 
-    def __init__(self, path: Path = DEFAULT_PATH, split: str = "eval") -> None:
+    def __init__(self, path: Path | None = None, split: str = "eval") -> None:
         if split not in SPLITS:
             raise ConfigError(f"unknown MNIST split '{split}' (expected one of {', '.join(SPLITS)})")
-        path = Path(path)
+        path = Path(path) if path is not None else default_path(split)
         if not path.exists():
-            raise ConfigError("MNIST digits file not found: --digits mnist needs the shared mnist-dev data "
-                              "(or pass --mnist-path); use --digits font without it", file=path)
+            hint = ("bash scripts/fetch_mnist_calib.sh fetches the calib2 digits" if split == "calib2" else
+                    "--digits mnist needs the shared mnist-dev data (or pass --mnist-path); use --digits font "
+                    "without it")
+            raise ConfigError(f"MNIST digits file not found: {hint}", file=path)
         with np.load(path) as data:
             images, labels = data["images"], data["labels"]
         lo, hi = SPLITS[split]
+        hi = len(labels) if hi is None else hi
         if len(labels) < hi:
             raise ConfigError(f"MNIST file holds {len(labels)} digits, split '{split}' needs indices {lo}–{hi - 1}",
                               file=path)

@@ -124,6 +124,10 @@ def test_phone_and_amount_keep_their_digits():
     assert check_value("phone", "09012345678") == [] and check_value("phone", "0312345678") == []
     assert check_value("phone", "0901234567") == ["a phone number starting 090 has 11 digits"]   # a digit dropped
     assert check_value("phone", "03123456789") == ["a phone number starting 031 has 10 digits"]  # one invented
+    # 020 (machines, pagers) and 060 (unassigned) are nobody's number: a 7 read as 2 in 070 is caught
+    assert check_value("phone", "02012345678") == ["no person's phone number starts 020 (050, 070, 080 or 090)"]
+    assert check_value("phone", "06012345678") != []
+    assert check_value("phone", "05012345678") == [] and check_value("phone", "08001234567") == []
     assert check_value("phone", "0120123456") == [] and check_value("phone", "08001234567") == []
     assert normalise("amount", "3,500,000円").value == "3500000"
     assert normalise("amount", "3.500.000").value == "3500000"  # '.' read for ','

@@ -44,3 +44,19 @@ def test_a_date_read_as_digits_alone_goes_to_a_person():
     assert _date_separator_verdict("date", "2004/2/7", accepted) is accepted
     assert _date_separator_verdict("date", "令和6年4月1日", accepted) is accepted
     assert _date_separator_verdict("digits", "20041217", accepted) is accepted
+
+
+def test_the_digit_types_share_one_budget_and_the_cheapest_threshold_rises():
+    from ocr.calibrate import group_thresholds
+
+    floors = {"phone": 0.3, "postal": 0.3}
+    # 2 wrong among 2,002 passing fields together: within 0.1 %, every type stays at its floor
+    fine = {"phone": ([0.95] * 1000, [0.99]), "postal": ([0.95] * 1000, [0.9])}
+    assert group_thresholds(fine, floors, 0.001) == floors
+    # 3 wrong among 1,503: over. Shutting out postal's wrong 0.6 and 0.9 costs no right field, phone's 0.99
+    # would cost 500
+    over = {"phone": ([0.95] * 500 + [0.999] * 500, [0.99]), "postal": ([0.95] * 500, [0.9, 0.6])}
+    assert group_thresholds(over, floors, 0.001) == {"phone": 0.3, "postal": 0.902}
+    # nothing left to raise but above 1: that type passes nothing
+    worst = {"phone": ([0.95] * 10, [1.0]), "postal": ([0.95] * 10, [])}
+    assert group_thresholds(worst, floors, 0.001) == {"phone": 1.0, "postal": 0.3}

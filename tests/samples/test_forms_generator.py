@@ -187,6 +187,23 @@ def test_mnist_digits_come_only_from_the_requested_split(tmp_path):
         assert all(lo <= i < hi for i in used)
 
 
+def test_the_calib2_pool_is_a_whole_file_of_its_own(tmp_path):
+    # calib2 (MNIST's other test half, fetched by scripts/fetch_mnist_calib.sh) draws from every digit of its
+    # file: here a small stand-in file of 40 digits, four of each, the ink a bar of the digit's width
+    images = np.zeros((40, 28, 28), np.uint8)
+    labels = np.repeat(np.arange(10), 4).astype(np.uint8)
+    for i, d in enumerate(labels):
+        images[i, 4:24, 8:10 + 2 * d] = 255
+    np.savez(tmp_path / "last.npz", images=images, labels=labels)
+    lines = generate(template("juminido"), opts(tmp_path / "out", count=1, digits="mnist", mnist_split="calib2",
+                                                mnist_path=tmp_path / "last.npz", artefacts="none"))
+    used = lines[0]["mnist_indices"]
+    assert lines[0]["mnist_split"] == "calib2" and len(used) >= 20
+    assert all(0 <= i < 40 for i in used) and len(set(used)) > 10
+    with pytest.raises(ConfigError, match="fetch_mnist_calib"):
+        MnistDigits(tmp_path / "absent.npz", "calib2")
+
+
 def test_mnist_needs_an_explicit_split_and_an_existing_file(tmp_path):
     t = template("juminido")
     with pytest.raises(ConfigError, match="--mnist-split"):
