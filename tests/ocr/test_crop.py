@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ocr.crop import comb_line, crop_field, printed_mask
+from ocr.crop import comb_line, crop_field, printed_mask, writing
 from ocr.template import FieldSpec, FieldType
 
 DPI = 200.0
@@ -80,6 +80,27 @@ def test_scanner_specks_are_not_writing():
     ys, xs = rng.integers(_px(10), _px(25), 40), rng.integers(_px(10), _px(110), 40)
     page[ys, xs] = 0
     assert crop_field(page, printed_mask(ref), spec, DPI, 128).empty
+
+
+def test_a_voicing_mark_beside_writing_is_kept_in_text_fields_only():
+    # a kana's body and, at its top right, the two short strokes of a ゛ (each smaller than a speck), and a
+    # speck of the same size far from any writing
+    ref = np.full((_px(40), _px(120)), 255, np.uint8)
+    page = ref.copy()
+    cv2.ellipse(page, (_px(30), _px(20)), (_px(2), _px(3)), 0, 0, 360, 30, 3)
+    for x in (31.2, 31.6):
+        page[_px(16.6):_px(16.6) + 2, _px(x):_px(x) + 2] = 40
+    page[_px(20):_px(20) + 2, _px(90):_px(90) + 2] = 40
+    printed = printed_mask(ref)
+    box = (0, 0, page.shape[1], page.shape[0])
+    text = writing(page, printed, box, 128, DPI, keep_marks=True)
+    assert text[_px(16.6), _px(31.2)] and text[_px(16.6), _px(31.6)]   # both strokes of the mark kept
+    assert not text[_px(20), _px(90)]                                  # the lone speck is still noise
+    digits = writing(page, printed, box, 128, DPI)
+    assert not digits[_px(16.6), _px(31.2)] and digits[_px(23), _px(30)]
+    kana = FieldSpec("name_kana", "フリガナ", FieldType.KATAKANA, (10, 10, 100, 15))
+    postal = FieldSpec("postal_code", "郵便番号", FieldType.POSTAL, (10, 10, 100, 15))
+    assert _ink(crop_field(page, printed, kana, DPI, 128).image) > _ink(crop_field(page, printed, postal, DPI, 128).image)
 
 
 def _ink(a: np.ndarray) -> int:
