@@ -82,13 +82,11 @@ def writing(aligned: np.ndarray, printed: np.ndarray, box: tuple[int, int, int, 
     count, labels, stats, _ = cv2.connectedComponentsWithStats(u8, connectivity=8)
     keep = np.zeros(count, dtype=bool)
     keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= min_px
-    small = np.flatnonzero((stats[:, cv2.CC_STAT_AREA] >= MIN_MARK_PX) & ~keep)
-    small = small[small > 0]
-    if keep_marks and len(small) and keep.any():
+    small = [i for i in range(1, count) if not keep[i] and stats[i, cv2.CC_STAT_AREA] >= MIN_MARK_PX]
+    if keep_marks and small and keep.any():
         near = max(1, round(MARK_NEAR_MM * dpi / 25.4))
         reach = cv2.dilate(keep[labels].astype(np.uint8), np.ones((2 * near + 1, 2 * near + 1), np.uint8))
-        touched = np.unique(labels[(reach > 0) & (labels > 0)])
-        keep[np.intersect1d(small, touched)] = True
+        keep[np.intersect1d(small, labels[reach > 0])] = True
     return keep[labels]
 
 
