@@ -50,6 +50,9 @@ class MnistDigits:
             raise ConfigError(f"MNIST digits file not found: {hint}", file=path)
         with np.load(path) as data:
             images, labels = data["images"], data["labels"]
+        if split == "calib2" and _holds_mnist_dev(images):
+            raise ConfigError("the calib2 split must not be drawn from mnist-dev (its eval digits would choose the "
+                              "trust thresholds): use scripts/fetch_mnist_calib.sh's file", file=path)
         lo, hi = SPLITS[split]
         hi = len(labels) if hi is None else hi
         if len(labels) < hi:
@@ -66,3 +69,12 @@ class MnistDigits:
         ys, xs = np.nonzero(img > 40)
         crop = img[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
         return Digit(index, digit, crop.copy())
+
+
+def _holds_mnist_dev(images: np.ndarray) -> bool:
+    """Whether a digits file holds any of 20 digits spread over mnist-dev (when mnist-dev is here to compare)."""
+    if not DEFAULT_PATH.exists():
+        return False
+    with np.load(DEFAULT_PATH) as data:
+        probes = data["images"][::max(1, len(data["images"]) // 20)]
+    return any((images == p).all(axis=(1, 2)).any() for p in probes)

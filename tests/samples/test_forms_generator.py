@@ -204,6 +204,25 @@ def test_the_calib2_pool_is_a_whole_file_of_its_own(tmp_path):
         MnistDigits(tmp_path / "absent.npz", "calib2")
 
 
+def test_calib2_refuses_mnist_dev_digits(tmp_path, monkeypatch):
+    # pointed at mnist-dev by mistake, calib2 would let eval digits choose the trust thresholds
+    import samples.forms.mnist as mnist
+
+    rng = np.random.default_rng(3)
+    labels = np.repeat(np.arange(10), 4).astype(np.uint8)
+    dev = rng.integers(0, 255, (40, 28, 28)).astype(np.uint8)
+    np.savez(tmp_path / "dev.npz", images=dev, labels=labels)
+    monkeypatch.setattr(mnist, "DEFAULT_PATH", tmp_path / "dev.npz")
+    with pytest.raises(ConfigError, match="must not be drawn from mnist-dev"):
+        MnistDigits(tmp_path / "dev.npz", "calib2")
+    np.savez(tmp_path / "rotated.npz", images=np.concatenate([dev[20:], dev[:20]]), labels=labels)
+    with pytest.raises(ConfigError, match="must not be drawn from mnist-dev"):
+        MnistDigits(tmp_path / "rotated.npz", "calib2")
+    other = rng.integers(0, 255, (40, 28, 28)).astype(np.uint8)
+    np.savez(tmp_path / "other.npz", images=other, labels=labels)
+    assert MnistDigits(tmp_path / "other.npz", "calib2").range == (0, 40)
+
+
 def test_mnist_needs_an_explicit_split_and_an_existing_file(tmp_path):
     t = template("juminido")
     with pytest.raises(ConfigError, match="--mnist-split"):
