@@ -18,9 +18,10 @@ from kakitori.errors import BusinessError
 from ocr.normalize import comparable
 from ocr.pipeline import OcrEngine
 from ocr.record import FieldResult, FieldStatus
+from ocr.template import TEXT_TYPES
 
 DIGIT_GROUP = {"digits", "postal", "phone", "amount", "individual_number"}
-TEXT_GROUP = {"text", "katakana", "hiragana"}
+TEXT_GROUP = TEXT_TYPES
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,6 @@ MARGIN = 0.002
 # no target for, are handwritten digits too and get the digit budget on their own: with the text budget they
 # passed 8 wrong of 3,469 calib dates (a '1' written touching the 年 or 月 before it, dropped)
 DIGIT_BUDGET = 0.001
-DIGIT_GROUP = ("digits", "postal", "phone", "amount", "individual_number")
 BUDGET = {"date": DIGIT_BUDGET}
 DEFAULT_BUDGET = 0.0025
 
@@ -95,7 +94,7 @@ def choose(outcomes: list[bench.Outcome]) -> dict[str, float]:
     def split(items: list[bench.Outcome]) -> tuple[list[float], list[float]]:
         return [o.confidence for o in items if o.correct], [o.confidence for o in items if not o.correct]
 
-    digit_types = [t for t in DIGIT_GROUP if t in by_type]
+    digit_types = sorted(t for t in bench.DIGIT_GROUP if t in by_type)
     thresholds = group_thresholds({t: split(by_type[t]) for t in digit_types},
                                   {t: FLOOR.get(t, DEFAULT_FLOOR) for t in digit_types}, DIGIT_BUDGET)
     for ftype, items in sorted(by_type.items()):
@@ -108,8 +107,7 @@ def choose(outcomes: list[bench.Outcome]) -> dict[str, float]:
         kept = [o for o in items if o.confidence >= thresholds[ftype]]
         print(f"{ftype:<18} threshold {thresholds[ftype]:.4f}: {len(kept)}/{len(items)} pass, "
               f"{sum(not o.correct for o in kept)} of them wrong, {len(wrong)} wrong in all")
-    group = [o for o in outcomes if o.type in digit_types and o.status == FieldStatus.ACCEPTED.value
-             and o.confidence >= thresholds[o.type]]
+    group = [o for t in digit_types for o in by_type[t] if o.confidence >= thresholds[t]]
     print(f"digit types together: {len(group)} pass, {sum(not o.correct for o in group)} of them wrong")
     return dict(sorted(thresholds.items()))
 

@@ -14,9 +14,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ocr.template import FieldSpec, Template
-
-TEXT_TYPES = {"text", "katakana", "hiragana"}
+from ocr.template import TEXT_TYPES, FieldSpec, Template
 
 MARGIN_MM = 1.2         # writing may overshoot the writing area a little
 ERASE_TOL_PX = 2        # registration tolerance when erasing the printed form
@@ -82,11 +80,12 @@ def writing(aligned: np.ndarray, printed: np.ndarray, box: tuple[int, int, int, 
     count, labels, stats, _ = cv2.connectedComponentsWithStats(u8, connectivity=8)
     keep = np.zeros(count, dtype=bool)
     keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= min_px
-    small = [i for i in range(1, count) if not keep[i] and stats[i, cv2.CC_STAT_AREA] >= MIN_MARK_PX]
-    if keep_marks and small and keep.any():
-        near = max(1, round(MARK_NEAR_MM * dpi / 25.4))
-        reach = cv2.dilate(keep[labels].astype(np.uint8), np.ones((2 * near + 1, 2 * near + 1), np.uint8))
-        keep[np.intersect1d(small, labels[reach > 0])] = True
+    if keep_marks and keep.any():
+        small = np.flatnonzero(~keep & (stats[:, cv2.CC_STAT_AREA] >= MIN_MARK_PX))[1:]  # [0]: the background
+        if len(small):
+            near = max(1, round(MARK_NEAR_MM * dpi / 25.4))
+            reach = cv2.dilate(keep[labels].astype(np.uint8), np.ones((2 * near + 1, 2 * near + 1), np.uint8))
+            keep[np.intersect1d(small, labels[reach > 0])] = True
     return keep[labels]
 
 

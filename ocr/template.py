@@ -31,6 +31,9 @@ class FieldType(str, Enum):
     CHOICE = "choice"                  # ○ drawn around one printed option; value = the option's value
 
 
+TEXT_TYPES = frozenset({"text", "katakana", "hiragana"})   # handwriting in characters, not digits or marks
+
+
 @dataclass(frozen=True)
 class Option:
     """One printed option of a ``choice`` field, and where its label is printed."""
@@ -140,7 +143,7 @@ def load_template(path: str | Path) -> Template:
             ftype = FieldType(f["type"])
         except ValueError:
             raise fail(f"{where}.type", f"expected one of {[t.value for t in FieldType]}, got {f['type']!r}") from None
-        if f.get("person_name") and ftype not in (FieldType.TEXT, FieldType.KATAKANA, FieldType.HIRAGANA):
+        if f.get("person_name") and ftype.value not in TEXT_TYPES:
             raise fail(f"{where}.person_name", "only a text, katakana or hiragana field holds a person's name")
         box = _box(f["box_mm"], lambda m: fail(f"{where}.box_mm", m))
         options = tuple(

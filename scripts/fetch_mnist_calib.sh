@@ -23,9 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ocr.train_digit_cnn import read_idx
+
 src, dst = Path(sys.argv[1]), Path(sys.argv[2])
-images = np.frombuffer((src / "t10k-images-idx3-ubyte").read_bytes(), np.uint8, offset=16).reshape(-1, 28, 28)
-labels = np.frombuffer((src / "t10k-labels-idx1-ubyte").read_bytes(), np.uint8, offset=8)
-np.savez_compressed(dst, images=images[5000:], labels=labels[5000:])
+images, labels = read_idx(src / "t10k-images-idx3-ubyte", src / "t10k-labels-idx1-ubyte")
+np.savez_compressed(dst, images=images[5000:], labels=labels[5000:].astype(np.uint8))
 PY
 echo "MNIST calib2 digits in $out/mnist_test_last5000.npz"

@@ -17,7 +17,8 @@ import numpy as np
 
 from kakitori.errors import ConfigError
 
-SPLITS = {"train": (0, 3000), "calib": (3000, 4000), "eval": (4000, 5000), "calib2": (0, None)}  # calib2: its whole file
+# calib2: the whole of its own file
+SPLITS = {"train": (0, 3000), "calib": (3000, 4000), "eval": (4000, 5000), "calib2": (0, None)}
 DEFAULT_PATH = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mnist-dev" / "mnist_test_first5000.npz"
 CALIB2_PATH = Path(__file__).resolve().parents[2] / "data" / "mnist-calib" / "mnist_test_last5000.npz"
 
