@@ -10,6 +10,7 @@ digits, drawn again and again over a thousand forms, show too few hands to count
 from __future__ import annotations
 
 import random
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,8 +50,11 @@ class MnistDigits:
                     "--digits mnist needs the shared mnist-dev data (or pass --mnist-path); use --digits font "
                     "without it")
             raise ConfigError(f"MNIST digits file not found: {hint}", file=path)
-        with np.load(path) as data:
-            images, labels = data["images"], data["labels"]
+        try:
+            with np.load(path) as data:
+                images, labels = data["images"], data["labels"]
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+            raise ConfigError(f"not an MNIST digits file (an .npz with images and labels): {exc}", file=path) from None
         if split == "calib2" and _holds_mnist_dev(images):
             raise ConfigError("the calib2 split must not be drawn from mnist-dev (its eval digits would choose the "
                               "trust thresholds): use scripts/fetch_mnist_calib.sh's file", file=path)

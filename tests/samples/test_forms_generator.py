@@ -218,6 +218,12 @@ def test_calib2_refuses_mnist_dev_digits(tmp_path, monkeypatch):
     np.savez(tmp_path / "rotated.npz", images=np.concatenate([dev[20:], dev[:20]]), labels=labels)
     with pytest.raises(ConfigError, match="must not be drawn from mnist-dev"):
         MnistDigits(tmp_path / "rotated.npz", "calib2")
+    (tmp_path / "broken.npz").write_bytes(b"PK\x03\x04 not a zip")
+    with pytest.raises(ConfigError, match="not an MNIST digits file"):
+        MnistDigits(tmp_path / "broken.npz", "calib2")
+    np.savez(tmp_path / "nolabels.npz", images=dev)
+    with pytest.raises(ConfigError, match="not an MNIST digits file"):
+        MnistDigits(tmp_path / "nolabels.npz", "calib2")
     other = rng.integers(0, 255, (40, 28, 28)).astype(np.uint8)
     np.savez(tmp_path / "other.npz", images=other, labels=labels)
     assert MnistDigits(tmp_path / "other.npz", "calib2").range == (0, 40)
