@@ -80,17 +80,21 @@ _ERAS = "令和平成昭和大正元"
 # what PP-OCR read, outside the charset, on handwritten digit fields of calib forms (seed 77): a 1 as / \ | ( ,
 # a 7 as > <, a 5 as S, a 2 as Z 乙, a 0 as O 〇, a 6 as G b, a gap as a space
 _DIGIT_LOOKALIKES = "/\\|()<>SsZz乙Oo〇Gb "
+# a written hyphen read as a dash (– on 36 of 240 calib phone numbers, seeds 77-79 and 201); in dates, 令 read
+# as 命 会 合 冷 and 日 as 曰 (the same forms): seen that way, not rejected
+_DASHES = "–—−‐"
+_DATE_LOOKALIKES = "今命会合冷曰"
 
 CHARSETS: dict[str, Charset] = {
     "any": Charset("any"),
     "text": Charset("text", japanese=True),
     "digits": Charset("digits", _chars(_DIGITS), lookalikes=_chars(_DIGIT_LOOKALIKES)),
     # a written hyphen may look like ー or 一, a comma like '.' or '、': allowed here, dropped when normalised
-    "postal": Charset("postal", _chars(_DIGITS, "-〒ー一"), lookalikes=_chars(_DIGIT_LOOKALIKES)),
-    "phone": Charset("phone", _chars(_DIGITS, "-()ー一"), lookalikes=_chars(_DIGIT_LOOKALIKES, "~")),
+    "postal": Charset("postal", _chars(_DIGITS, "-〒ー一"), lookalikes=_chars(_DIGIT_LOOKALIKES, _DASHES)),
+    "phone": Charset("phone", _chars(_DIGITS, "-()ー一"), lookalikes=_chars(_DIGIT_LOOKALIKES, _DASHES, "~")),
     "amount": Charset("amount", _chars(_DIGITS, ",.、円¥"), lookalikes=_chars(_DIGIT_LOOKALIKES)),
     "individual_number": Charset("individual_number", _chars(_DIGITS), lookalikes=_chars(_DIGIT_LOOKALIKES)),
-    "date": Charset("date", _chars(_DIGITS, _ERAS, "年月日西暦/.-ー一、"), lookalikes=_chars(_DIGIT_LOOKALIKES, "今")),
+    "date": Charset("date", _chars(_DIGITS, _ERAS, "年月日西暦/.-ー一、"), lookalikes=_chars(_DIGIT_LOOKALIKES, _DATE_LOOKALIKES)),
     "katakana": Charset("katakana", _chars(_KATAKANA)),
     "hiragana": Charset("hiragana", _chars(_HIRAGANA)),
 }

@@ -85,6 +85,10 @@ def test_a_digit_seen_as_a_look_alike_letter_is_not_held_against_the_reading(rec
     kanji = recognizer.decode(frames((">", 0.9, "7"), ("日", 0.8, "5")), CHARSETS["digits"])
     assert kanji.text == "75" and kanji.rejected_mass > 0.7      # a 日 in a digits field still counts
     assert recognizer.decode(frames((">", 0.9, "7"),), CHARSETS["katakana"]).rejected_mass > 0.8
+    # a written hyphen seen as a dash in a phone number, 令 seen as 命 in a date: not held against them
+    assert recognizer.decode(frames(("0", 0.9, "9"), ("–", 0.6, "-")), CHARSETS["phone"]).rejected_mass < 0.01
+    assert recognizer.decode(frames(("命", 0.7, "令"), ("和", 0.9, "1")), CHARSETS["date"]).rejected_mass < 0.01
+    assert recognizer.decode(frames(("命", 0.7, "令"),), CHARSETS["text"]).text == "命"
 
 
 @pytest.mark.integration

@@ -60,3 +60,17 @@ def test_the_digit_types_share_one_budget_and_the_cheapest_threshold_rises():
     # nothing left to raise but above 1: that type passes nothing
     worst = {"phone": ([0.95] * 10, [1.0]), "postal": ([0.95] * 10, [])}
     assert group_thresholds(worst, floors, 0.001) == {"phone": 1.0, "postal": 0.3}
+
+
+def test_a_bigger_digit_budget_passes_more_digit_fields_and_more_wrong_ones():
+    from ocr.bench import Outcome
+    from ocr.calibrate import trade_off
+
+    def field(ftype: str, confidence: float, correct: bool, status: str = "accepted") -> Outcome:
+        return Outcome("f.png", ftype, ftype, "1", "1" if correct else "7", correct, status, confidence, "")
+
+    outcomes = ([field("phone", 0.95, True)] * 900 + [field("phone", 0.99, False)]
+                + [field("phone", 0.999, True)] * 100 + [field("phone", 0.2, True, "needs_review")] * 99)
+    strict, loose = trade_off(outcomes, budgets=(0.0005, 0.002))
+    assert strict == {"budget": 0.0005, "auto_accept_rate": 100 / 1100, "silent_error_rate": 0.0}
+    assert loose == {"budget": 0.002, "auto_accept_rate": 1001 / 1100, "silent_error_rate": 1 / 1001}
