@@ -43,3 +43,18 @@ def test_bench_ocr_json_last_line_has_the_figures(cli_config, generated, capsys)
     assert keys <= set(result) and result["forms"] == 2
     assert keys - {"forms_per_second"} <= set(result["by_type"]["postal"])
     assert 0.0 <= result["silent_error_rate"] <= 1.0 and result["field_accuracy"] > 0.7
+
+
+def test_calibrate_prints_the_budget_trade_off_and_writes_the_thresholds(cli_config, generated, tmp_path, capsys):
+    from ocr.calibrate import main
+    from ocr.trust import TrustRule
+
+    folder = generated("juminido", count=2, seed=5)
+    out = tmp_path / "trust.json"
+    main(["--config", str(cli_config), "--data", str(folder), "--out", str(out), "--digit-budget", "0.002"])
+    printed = capsys.readouterr().out
+    assert "digit budget 0.10%:" in printed and "digit budget 0.20%:" in printed
+    rule = TrustRule.load(out)
+    assert {"phone", "postal", "individual_number", "date", "text"} <= set(rule.min_score)
+    assert all(0.0 < v <= 1.0 for v in rule.min_score.values())
+    assert rule.source.endswith("(digit budget 0.002)")
