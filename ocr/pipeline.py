@@ -208,7 +208,7 @@ class OcrEngine:
             norm = normalise_name(ftype, name_with_gap(ev.text, whole.positions, c.image))
         else:
             norm = normalise(ftype, ev.text)
-        problems = _problems(spec, norm.value)
+        problems = _problems(spec, norm.value, ev.text)
         if ftype in DIGIT_TYPES and (problems or not norm.ok) and ev.fallback:
             norm, problems = _read_from_glyphs(spec, ev, norm, problems)
         if ftype == "date" and (problems or not norm.ok):
@@ -336,7 +336,7 @@ class OcrEngine:
                                    None, spec.page)
             return FieldResult(spec.name, ftype, value, str(raw), 1.0, status, "", None, spec.page)
         norm = normalise_name(ftype, raw) if spec.person_name else normalise(ftype, raw)
-        problems = _problems(spec, norm.value)
+        problems = _problems(spec, norm.value, raw)
         if not norm.ok and not problems:
             problems = [f"not a valid {ftype}"]
         if norm.value == "":
@@ -416,15 +416,16 @@ def _read_from_glyphs(spec: FieldSpec, ev: Evidence, norm: Normalised, problems:
     digit classifier's reading of the written characters (``Evidence.fallback``), if that is valid. A person
     confirms it (the readers did not line up); otherwise nothing changes."""
     other = normalise(spec.type.value, ev.fallback)
-    if not other.ok or _problems(spec, other.value):
+    if not other.ok or _problems(spec, other.value, ev.fallback):
         return norm, problems
     return Normalised(other.value, True, READ_FROM_GLYPHS), []
 
 
-def _problems(spec: FieldSpec, value: str) -> list[str]:
-    """What is wrong with a field's normalised value; a person's name is checked without its one gap."""
+def _problems(spec: FieldSpec, value: str, written: str = "") -> list[str]:
+    """What is wrong with a field's normalised value (``written``: as read, separators and all); a person's
+    name is checked without its one gap."""
     checked = value.replace(" ", "") if spec.person_name else value
-    return check_value(spec.type.value, checked, comb=spec.comb, max_length=_max_len(spec))
+    return check_value(spec.type.value, checked, comb=spec.comb, max_length=_max_len(spec), written=written)
 
 
 # residents write a date with 年月日 or '/': a reading of digits alone has likely taken each '/' for a 1

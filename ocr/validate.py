@@ -78,11 +78,28 @@ def phone_length(digits: str) -> int:
 # starts 080 too). 020 is for machines (M2M) and pagers, 060 and 030/040 are not assigned: a 7 or 5 read as 2,
 # 6, 3 or 4 there (calib forms: 070 read as 020, both digit readers sure of the 2) makes a number nobody has.
 PERSON_0A0 = ("050", "070", "080", "090")
+# Numbers that are not a place's: free dial, navi dial, and the like. Their middle group may start with any digit.
+NOT_GEOGRAPHIC = ("0120", "0570", "0180", "0990")
 
 
-def check_value(field_type: str, value: str, *, comb: int | None = None, max_length: int | None = None
-                ) -> list[str]:
-    """Problems with one normalised value of a field ([] when it is fine; an empty value is fine here)."""
+def local_exchange_ok(written: str) -> bool:
+    """Whether a landline number written in three groups (area code, local exchange, subscriber: 0942-31-5678)
+    has a local exchange that starts 2–9: 0 is the trunk prefix and 1 opens special numbers (110, 119), so no
+    exchange starts with either (calib forms: a 7 read as 1 there, both digit readers sure of it). Numbers
+    written otherwise, mobiles (0A0) and numbers that are not a place's are not judged here."""
+    groups = re.findall(r"\d+", unicodedata.normalize("NFKC", written))
+    if len(groups) != 3 or sum(map(len, groups)) != 10 or not groups[0].startswith("0"):
+        return True
+    number = "".join(groups)
+    if phone_length(number) == 11 or number.startswith(NOT_GEOGRAPHIC):
+        return True
+    return groups[1][0] not in "01"
+
+
+def check_value(field_type: str, value: str, *, comb: int | None = None, max_length: int | None = None,
+                written: str = "") -> list[str]:
+    """Problems with one normalised value of a field ([] when it is fine; an empty value is fine here).
+    ``written``: the value as read, separators and all (a phone number's groups say where its parts are)."""
     if value == "":
         return []
     problems = []
@@ -100,6 +117,8 @@ def check_value(field_type: str, value: str, *, comb: int | None = None, max_len
             problems.append(f"a phone number starting {value[:3]} has {phone_length(value)} digits")
         elif phone_length(value) == 11 and value[:3] not in PERSON_0A0:
             problems.append(f"no person's phone number starts {value[:3]} (050, 070, 080 or 090)")
+        elif written and not local_exchange_ok(written):
+            problems.append("a local exchange number (the middle group) never starts 0 or 1")
     elif field_type == "individual_number":
         if not re.fullmatch(r"\d{12}", value):
             problems.append("individual number is not 12 digits")

@@ -124,6 +124,19 @@ def test_phone_and_amount_keep_their_digits():
     assert check_value("phone", "09012345678") == [] and check_value("phone", "0312345678") == []
     assert check_value("phone", "0901234567") == ["a phone number starting 090 has 11 digits"]   # a digit dropped
     assert check_value("phone", "03123456789") == ["a phone number starting 031 has 10 digits"]  # one invented
+
+
+def test_a_landlines_local_exchange_never_starts_0_or_1():
+    from ocr.validate import local_exchange_ok
+
+    assert local_exchange_ok("0427-79-7469") and local_exchange_ok("03-5555-1234") and local_exchange_ok("092-711-4111")
+    assert not local_exchange_ok("0427-19-7469")          # a 7 read as 1: 0427-19 is nobody's exchange
+    assert not local_exchange_ok("03-1234-5678") and not local_exchange_ok("０９４２－１２－３４５６")
+    assert local_exchange_ok("0120-123-456") and local_exchange_ok("0570-012-345")   # not a place's number
+    assert local_exchange_ok("090-1234-5678") and local_exchange_ok("0427197469")   # mobile; groups unknown
+    assert check_value("phone", "0427197469", written="0427-19-7469") == [
+        "a local exchange number (the middle group) never starts 0 or 1"]
+    assert check_value("phone", "0427797469", written="0427-79-7469") == []
     # 020 (machines, pagers) and 060 (unassigned) are nobody's number: a 7 read as 2 in 070 is caught
     assert check_value("phone", "02012345678") == ["no person's phone number starts 020 (050, 070, 080 or 090)"]
     assert check_value("phone", "06012345678") != []
