@@ -74,10 +74,11 @@ def phone_length(digits: str) -> int:
     return 11 if re.match(r"0[2-9]0", digits) else 10
 
 
-# Of the 0A0 numbers, those a person gives as theirs: IP phones (050) and mobiles (070/080/090; 0800 free dial
-# starts 080 too). 020 is for machines (M2M) and pagers, 060 and 030/040 are not assigned: a 7 or 5 read as 2,
-# 6, 3 or 4 there (calib forms: 070 read as 020, both digit readers sure of the 2) makes a number nobody has.
-PERSON_0A0 = ("050", "070", "080", "090")
+# Of the 0A0 numbers, those a person gives as theirs: IP phones (050) and mobiles (070/080/090, and 060, which
+# the ministry opened to mobiles in 2024; 0800 free dial starts 080 too). 020 is for machines (M2M) and pagers,
+# 030/040 are not assigned: a 7 or 5 read as 2, 3 or 4 there (calib forms: 070 read as 020, both digit readers
+# sure of the 2) makes a number nobody has.
+PERSON_0A0 = ("050", "060", "070", "080", "090")
 # Numbers that are not a place's: free dial, navi dial, and the like. Their middle group may start with any digit.
 NOT_GEOGRAPHIC = ("0120", "0570", "0180", "0990")
 
@@ -116,7 +117,7 @@ def check_value(field_type: str, value: str, *, comb: int | None = None, max_len
         elif len(value) != phone_length(value):
             problems.append(f"a phone number starting {value[:3]} has {phone_length(value)} digits")
         elif phone_length(value) == 11 and value[:3] not in PERSON_0A0:
-            problems.append(f"no person's phone number starts {value[:3]} (050, 070, 080 or 090)")
+            problems.append(f"no person's phone number starts {value[:3]} (050, 060, 070, 080 or 090)")
         elif written and not local_exchange_ok(written):
             problems.append("a local exchange number (the middle group) never starts 0 or 1")
     elif field_type == "individual_number":

@@ -137,9 +137,10 @@ def test_a_landlines_local_exchange_never_starts_0_or_1():
     assert check_value("phone", "0427197469", written="0427-19-7469") == [
         "a local exchange number (the middle group) never starts 0 or 1"]
     assert check_value("phone", "0427797469", written="0427-79-7469") == []
-    # 020 (machines, pagers) and 060 (unassigned) are nobody's number: a 7 read as 2 in 070 is caught
-    assert check_value("phone", "02012345678") == ["no person's phone number starts 020 (050, 070, 080 or 090)"]
-    assert check_value("phone", "06012345678") != []
+    # 020 (machines, pagers) and 030/040 (unassigned) are nobody's number: a 7 read as 2 in 070 is caught
+    assert check_value("phone", "02012345678") == ["no person's phone number starts 020 (050, 060, 070, 080 or 090)"]
+    assert check_value("phone", "04012345678") != []
+    assert check_value("phone", "06012345678") == []          # opened to mobiles in 2024
     assert check_value("phone", "05012345678") == [] and check_value("phone", "08001234567") == []
     assert check_value("phone", "0120123456") == [] and check_value("phone", "08001234567") == []
     assert normalise("amount", "3,500,000円").value == "3500000"
