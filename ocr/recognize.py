@@ -94,7 +94,8 @@ CHARSETS: dict[str, Charset] = {
     "phone": Charset("phone", _chars(_DIGITS, "-()ー一"), lookalikes=_chars(_DIGIT_LOOKALIKES, _DASHES, "~")),
     "amount": Charset("amount", _chars(_DIGITS, ",.、円¥"), lookalikes=_chars(_DIGIT_LOOKALIKES)),
     "individual_number": Charset("individual_number", _chars(_DIGITS), lookalikes=_chars(_DIGIT_LOOKALIKES)),
-    "date": Charset("date", _chars(_DIGITS, _ERAS, "年月日西暦/.-ー一、"), lookalikes=_chars(_DIGIT_LOOKALIKES, _DATE_LOOKALIKES)),
+    "date": Charset("date", _chars(_DIGITS, _ERAS, "年月日西暦/.-ー一、"),
+                    lookalikes=_chars(_DIGIT_LOOKALIKES, _DATE_LOOKALIKES)),
     "katakana": Charset("katakana", _chars(_KATAKANA)),
     "hiragana": Charset("hiragana", _chars(_HIRAGANA)),
 }
