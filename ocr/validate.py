@@ -79,6 +79,9 @@ def phone_length(digits: str) -> int:
 # 030/040 are not assigned: a 7 or 5 read as 2, 3 or 4 there (calib forms: 070 read as 020, both digit readers
 # sure of the 2) makes a number nobody has.
 PERSON_0A0 = ("050", "060", "070", "080", "090")
+# Since 1999 the three digits after 070 and 090 name the carrier, and the fourth never starts with 0 (kept for
+# other services; 0800 is free dial): 070-0 and 090-0 are nobody's number (calib forms: 070-6177 read as 070-0177)
+RESERVED_0A0 = ("0700", "0900")
 # Numbers that are not a place's: free dial, navi dial, and the like. Their middle group may start with any digit.
 NOT_GEOGRAPHIC = ("0120", "0570", "0180", "0990")
 
@@ -118,6 +121,8 @@ def check_value(field_type: str, value: str, *, comb: int | None = None, max_len
             problems.append(f"a phone number starting {value[:3]} has {phone_length(value)} digits")
         elif phone_length(value) == 11 and value[:3] not in PERSON_0A0:
             problems.append(f"no person's phone number starts {value[:3]} (050, 060, 070, 080 or 090)")
+        elif value[:4] in RESERVED_0A0:
+            problems.append(f"no phone number starts {value[:3]}-0 (reserved)")
         elif written and not local_exchange_ok(written):
             problems.append("a local exchange number (the middle group) never starts 0 or 1")
     elif field_type == "individual_number":

@@ -141,6 +141,8 @@ def test_a_landlines_local_exchange_never_starts_0_or_1():
     assert check_value("phone", "02012345678") == ["no person's phone number starts 020 (050, 060, 070, 080 or 090)"]
     assert check_value("phone", "04012345678") != []
     assert check_value("phone", "06012345678") == []          # opened to mobiles in 2024
+    assert check_value("phone", "07001773039") == ["no phone number starts 070-0 (reserved)"]   # a 6 read as 0
+    assert check_value("phone", "09001234567") != [] and check_value("phone", "09011234567") == []
     assert check_value("phone", "05012345678") == [] and check_value("phone", "08001234567") == []
     assert check_value("phone", "0120123456") == [] and check_value("phone", "08001234567") == []
     assert normalise("amount", "3,500,000円").value == "3500000"
