@@ -87,8 +87,8 @@ def group_thresholds(scores: dict[str, tuple[list[float], list[float]]], floors:
 
 def choose(outcomes: list[bench.Outcome], digit_budget: float = DIGIT_BUDGET) -> dict[str, float]:
     by_type = _passing_all_but_score(outcomes)
-    digit_types = sorted(t for t in bench.DIGIT_GROUP if t in by_type)
     thresholds = _digit_thresholds(by_type, digit_budget)
+    digit_types = sorted(thresholds)
     for ftype, items in sorted(by_type.items()):
         if ftype in ("checkbox", "choice"):
             continue
@@ -109,12 +109,12 @@ def trade_off(outcomes: list[bench.Outcome], budgets: tuple[float, ...] = (0.000
     """What the digit budget buys on these calib forms: per budget, the share of written digit fields
     auto-accepted and the share of those wrong. The budget is the city's choice (``--digit-budget``)."""
     by_type = _passing_all_but_score(outcomes)
-    written = [o for o in outcomes if o.type in bench.DIGIT_GROUP and o.truth]
+    written = sum(1 for o in outcomes if o.type in bench.DIGIT_GROUP and o.truth)
     rows = []
     for budget in budgets:
         th = _digit_thresholds(by_type, budget)
-        passed = [o for o in written if o.status == FieldStatus.ACCEPTED.value and o.confidence >= th[o.type]]
-        rows.append({"budget": budget, "auto_accept_rate": len(passed) / max(len(written), 1),
+        passed = [o for t, level in th.items() for o in by_type[t] if o.truth and o.confidence >= level]
+        rows.append({"budget": budget, "auto_accept_rate": len(passed) / max(written, 1),
                      "silent_error_rate": sum(not o.correct for o in passed) / max(len(passed), 1)})
     return rows
 
