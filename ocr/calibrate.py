@@ -34,6 +34,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from kakitori.config import load_config
+from kakitori.errors import KakitoriError
 from ocr import bench
 from ocr.pipeline import OcrEngine
 from ocr.record import FieldStatus
@@ -146,13 +147,18 @@ def main(argv: list[str] | None = None) -> None:
                     help="share of the passing digit fields that may be wrong on the calib forms (default "
                          f"{DIGIT_BUDGET}: half the issue's 0.2 %% target)")
     args = ap.parse_args(argv)
-    cfg = load_config(args.config).ocr.model_copy(update={"save_crops": False})
-    no_threshold = {t.value: 0.0 for t in FieldType}
-    engine = OcrEngine(cfg, trust=TrustRule(min_score=no_threshold, source="calibrating"))
-    outcomes: list[bench.Outcome] = []
-    for d in args.data:
-        got, _ = bench.run(engine, d)
-        outcomes.extend(got)
+    if not 0.0 <= args.digit_budget < 1.0:
+        ap.error(f"--digit-budget is a share of the passing fields, 0 to 1 (got {args.digit_budget})")
+    try:
+        cfg = load_config(args.config).ocr.model_copy(update={"save_crops": False})
+        no_threshold = {t.value: 0.0 for t in FieldType}
+        engine = OcrEngine(cfg, trust=TrustRule(min_score=no_threshold, source="calibrating"))
+        outcomes: list[bench.Outcome] = []
+        for d in args.data:
+            got, _ = bench.run(engine, d)
+            outcomes.extend(got)
+    except KakitoriError as exc:   # a folder without truth.jsonl, a broken config: named, no traceback
+        ap.exit(exc.exit_code, f"{ap.prog}: {exc}\n")
     for row in trade_off(outcomes):
         print(f"digit budget {row['budget']:.2%}: {row['auto_accept_rate']:.1%} of written digit fields pass, "
               f"{row['silent_error_rate']:.2%} of those wrong")

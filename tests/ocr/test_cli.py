@@ -58,3 +58,16 @@ def test_calibrate_prints_the_budget_trade_off_and_writes_the_thresholds(cli_con
     assert {"phone", "postal", "individual_number", "date", "text"} <= set(rule.min_score)
     assert all(0.0 < v <= 1.0 for v in rule.min_score.values())
     assert rule.source.endswith("(digit budget 0.002)")
+
+
+def test_calibrate_names_a_folder_without_truth_and_refuses_a_budget_out_of_range(cli_config, tmp_path, capsys):
+    from ocr.calibrate import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--config", str(cli_config), "--data", str(tmp_path), "--out", str(tmp_path / "trust.json")])
+    err = capsys.readouterr().err
+    assert exit_.value.code == BusinessError.exit_code and str(tmp_path) in err and "truth.jsonl" in err
+    assert "Traceback" not in err and not (tmp_path / "trust.json").exists()
+    with pytest.raises(SystemExit) as exit_:
+        main(["--config", str(cli_config), "--data", str(tmp_path), "--digit-budget", "-0.001"])
+    assert exit_.value.code == 2 and "--digit-budget" in capsys.readouterr().err
