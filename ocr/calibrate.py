@@ -2,7 +2,8 @@
 
     kakitori samples forms --template juminido --count 40 --seed 11 --out calib_j --digits mnist --mnist-split calib
     kakitori samples forms --template juminido --count 40 --seed 201 --out calib2_j --digits mnist --mnist-split calib2
-    .venv/bin/python -m ocr.calibrate --data calib_j --data calib2_j ...
+    .venv/bin/python -m ocr.calibrate --data calib_j --data calib2_j ... --outcomes calib.jsonl
+    .venv/bin/python -m ocr.calibrate --from-outcomes calib.jsonl --digit-budget 0.0015   # no forms read again
 
 The shipped rule was chosen on 1,860 forms: 1,200 with MNIST calib-split digits (juminido, jidoteate, inkan ×
 40, seeds 11 and 77–85), 600 with calib2 digits (the other half of MNIST's test set, fetched by
@@ -30,11 +31,13 @@ for a 2, a 9 for a 7).
 from __future__ import annotations
 
 import argparse
+import json
 from collections import defaultdict
+from dataclasses import asdict
 from pathlib import Path
 
 from kakitori.config import load_config
-from kakitori.errors import KakitoriError
+from kakitori.errors import BusinessError, KakitoriError
 from ocr import bench
 from ocr.pipeline import OcrEngine
 from ocr.record import FieldStatus
@@ -138,9 +141,45 @@ def _digit_thresholds(by_type: dict[str, list[bench.Outcome]], budget: float) ->
                             {t: FLOOR.get(t, DEFAULT_FLOOR) for t in digit_types}, budget)
 
 
+def save_outcomes(outcomes: list[bench.Outcome], path: Path) -> None:
+    """Every calib field's outcome, one JSON object a line (generated residents only: calib data is fake)."""
+    with path.open("w", encoding="utf-8") as fh:
+        for o in outcomes:
+            fh.write(json.dumps(asdict(o), ensure_ascii=False) + "\n")
+
+
+def load_outcomes(path: Path) -> list[bench.Outcome]:
+    """The outcomes ``save_outcomes`` wrote; a missing file or a line that is no outcome names the file."""
+    if not path.is_file():
+        raise BusinessError("no such outcomes file", file=path)
+    outcomes = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        try:
+            outcomes.append(bench.Outcome(**json.loads(line)))
+        except (ValueError, TypeError) as exc:
+            raise BusinessError(f"line {n} is not a calib outcome ({exc})", file=path) from None
+    return outcomes
+
+
+def read_outcomes(data: list[Path], config: Path | None) -> list[bench.Outcome]:
+    """Read every calib folder with all evidence in force and no score threshold."""
+    cfg = load_config(config).ocr.model_copy(update={"save_crops": False})
+    no_threshold = {t.value: 0.0 for t in FieldType}
+    engine = OcrEngine(cfg, trust=TrustRule(min_score=no_threshold, source="calibrating"))
+    outcomes: list[bench.Outcome] = []
+    for d in data:
+        got, _ = bench.run(engine, d)
+        outcomes.extend(got)
+    return outcomes
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, action="append", required=True, help="calib folder (repeatable)")
+    source = ap.add_mutually_exclusive_group(required=True)
+    source.add_argument("--data", type=Path, action="append", help="calib folder (repeatable)")
+    source.add_argument("--from-outcomes", type=Path,
+                        help="choose from the outcomes an earlier run kept with --outcomes (no form is read)")
+    ap.add_argument("--outcomes", type=Path, help="keep every calib field's outcome in this JSON-lines file")
     ap.add_argument("--out", type=Path, default=TRUST_PATH)
     ap.add_argument("--config", type=Path, default=None)
     ap.add_argument("--digit-budget", type=float, default=DIGIT_BUDGET,
@@ -150,20 +189,20 @@ def main(argv: list[str] | None = None) -> None:
     if not 0.0 <= args.digit_budget < 1.0:
         ap.error(f"--digit-budget is a share of the passing fields, 0 to 1 (got {args.digit_budget})")
     try:
-        cfg = load_config(args.config).ocr.model_copy(update={"save_crops": False})
-        no_threshold = {t.value: 0.0 for t in FieldType}
-        engine = OcrEngine(cfg, trust=TrustRule(min_score=no_threshold, source="calibrating"))
-        outcomes: list[bench.Outcome] = []
-        for d in args.data:
-            got, _ = bench.run(engine, d)
-            outcomes.extend(got)
+        if args.from_outcomes:
+            outcomes = load_outcomes(args.from_outcomes)
+        else:
+            outcomes = read_outcomes(args.data, args.config)
+            if args.outcomes:
+                save_outcomes(outcomes, args.outcomes)
     except KakitoriError as exc:   # a folder without truth.jsonl, a broken config: named, no traceback
         ap.exit(exc.exit_code, f"{ap.prog}: {exc}\n")
     for row in trade_off(outcomes):
         print(f"digit budget {row['budget']:.2%}: {row['auto_accept_rate']:.1%} of written digit fields pass, "
               f"{row['silent_error_rate']:.2%} of those wrong")
+    data = args.from_outcomes.name if args.from_outcomes else ", ".join(d.name for d in args.data)
     rule = TrustRule(min_score=choose(outcomes, args.digit_budget),
-                     source=f"calibrated on {', '.join(d.name for d in args.data)} (digit budget {args.digit_budget})")
+                     source=f"calibrated on {data} (digit budget {args.digit_budget})")
     rule.save(args.out)
     print(f"saved {args.out}")
 

@@ -74,3 +74,39 @@ def test_a_bigger_digit_budget_passes_more_digit_fields_and_more_wrong_ones():
     strict, loose = trade_off(outcomes, budgets=(0.0005, 0.002))
     assert strict == {"budget": 0.0005, "auto_accept_rate": 100 / 1100, "silent_error_rate": 0.0}
     assert loose == {"budget": 0.002, "auto_accept_rate": 1001 / 1100, "silent_error_rate": 1 / 1001}
+
+
+def test_calib_outcomes_kept_in_a_file_choose_the_same_thresholds_without_reading_forms_again(tmp_path, capsys):
+    from ocr.bench import Outcome
+    from ocr.calibrate import choose, load_outcomes, main, save_outcomes
+    from ocr.trust import TrustRule
+
+    outcomes = ([Outcome(f"{i:04d}.png", "tel", "phone", "0944738111", "0944738111", True, "accepted", 0.95, "")
+                 for i in range(900)]
+                + [Outcome("0901.png", "tel", "phone", "0944738111", "0944738171", False, "accepted", 0.99, ""),
+                   Outcome("0902.png", "name", "text", "山田 花子", "山田 花子", True, "accepted", 0.9, "")])
+    path = tmp_path / "calib.jsonl"
+    save_outcomes(outcomes, path)
+    assert load_outcomes(path) == outcomes
+    out = tmp_path / "trust.json"
+    main(["--from-outcomes", str(path), "--out", str(out), "--digit-budget", "0.0005"])
+    assert "digit budget 0.05%:" in capsys.readouterr().out
+    rule = TrustRule.load(out)
+    assert rule.min_score == choose(outcomes, 0.0005) and rule.min_score["phone"] == 0.992
+    assert rule.source == "calibrated on calib.jsonl (digit budget 0.0005)"
+
+
+def test_an_outcomes_file_that_is_missing_or_foreign_is_named(tmp_path, capsys):
+    import pytest
+
+    from ocr.calibrate import main
+
+    for name, text in (("missing.jsonl", None), ("foreign.jsonl", '{"file": "a.png"}\n')):
+        path = tmp_path / name
+        if text is not None:
+            path.write_text(text, encoding="utf-8")
+        with pytest.raises(SystemExit) as exit_:
+            main(["--from-outcomes", str(path), "--out", str(tmp_path / "trust.json")])
+        err = capsys.readouterr().err
+        assert exit_.value.code == 4 and name in err and "Traceback" not in err
+    assert not (tmp_path / "trust.json").exists()
