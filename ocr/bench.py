@@ -18,9 +18,9 @@ from kakitori.errors import BusinessError
 from ocr.normalize import comparable
 from ocr.pipeline import OcrEngine
 from ocr.record import FieldResult, FieldStatus
-from ocr.template import TEXT_TYPES
+from ocr.template import PURE_DIGIT_TYPES, TEXT_TYPES
 
-DIGIT_GROUP = {"digits", "postal", "phone", "amount", "individual_number"}
+DIGIT_GROUP = PURE_DIGIT_TYPES
 TEXT_GROUP = TEXT_TYPES
 
 

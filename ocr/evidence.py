@@ -21,11 +21,11 @@ from ocr.crop import FieldCrop
 from ocr.digits import DigitClassifier, Glyph, join, segment
 from ocr.normalize import FAINT_MIN_P, KANA_CONSONANT, SMALL_Y_AFTER
 from ocr.recognize import Reading
+from ocr.template import PURE_DIGIT_TYPES
 
 EPS = 1e-3
 DIGITS = "0123456789"
 SEPARATORS = "-,./ー一、"
-PURE_DIGIT_TYPES = {"digits", "postal", "phone", "amount", "individual_number"}
 DIGIT_TYPES = PURE_DIGIT_TYPES | {"date"}
 
 

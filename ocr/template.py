@@ -32,6 +32,8 @@ class FieldType(str, Enum):
 
 
 TEXT_TYPES = frozenset({"text", "katakana", "hiragana"})   # handwriting in characters, not digits or marks
+# digits alone (separators aside): read by both PP-OCR and the digit classifier
+PURE_DIGIT_TYPES = frozenset({"digits", "postal", "phone", "amount", "individual_number"})
 
 
 @dataclass(frozen=True)
