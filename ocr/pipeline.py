@@ -24,7 +24,7 @@ from kakitori.paths import DataDir
 from ocr import align, digital, marks
 from ocr import crop as crop_mod
 from ocr.address import AddressBook
-from ocr.digits import DigitClassifier
+from ocr.digits import DigitClassifier, segment
 from ocr.evidence import (
     DIGIT_TYPES,
     DIGITS,
@@ -147,33 +147,45 @@ class OcrEngine:
         return record
 
     def _recognise(self, template: Template, crops: dict[str, crop_mod.FieldCrop]
-                   ) -> dict[str, tuple[Reading, list[Reading | None]]]:
+                   ) -> dict[str, tuple[Reading, list[Reading | None], Reading | None]]:
         """All PP-OCR work of a page in batched calls: whole fields; a digit comb's filled boxes set in one
         line (``crop.comb_line``), handed back box by box — or, where that line's reading has not one digit
-        per filled box, each box read alone in a second call."""
-        images, charsets, keys = [], [], []
-        out: dict[str, tuple[Reading, list[Reading | None]]] = {}
+        per filled box, each box read alone in a second call; a digit string's written digits (its glyphs,
+        separators left out) set out the same way, read as a third item (``evidence.string_evidence``)."""
+        images: list[np.ndarray] = []
+        charsets = []
+        keys: list[tuple[str, list[int] | None, int, int | None]] = []   # field, boxes, its image, its glyph line
+        out: dict[str, tuple[Reading, list[Reading | None], Reading | None]] = {}
         for spec in template.fields:
             c = crops.get(spec.name)
             if c is None or c.empty:
                 continue
             comb = bool(c.cells) and spec.type.value in PURE_DIGIT_TYPES
             boxes = [i for i, cell in enumerate(c.cells) if cell is not None] if comb else None
+            at, line_at = len(images), None
             images.append(crop_mod.comb_line([c.cells[i] for i in boxes]) if boxes else c.image)
             charsets.append(CHARSETS["digits"] if comb else charset_for(spec.type.value))
-            keys.append((spec.name, boxes))
+            if not comb and spec.type.value in PURE_DIGIT_TYPES:
+                written = [g.image for g in segment(c.image) if not g.separator]
+                if written:
+                    line_at = len(images)
+                    images.append(crop_mod.comb_line(written))
+                    charsets.append(CHARSETS["digits"])
+            keys.append((spec.name, boxes, at, line_at))
+        readings = self.recognizer.read(images, charsets)
         unread: list[tuple[str, int]] = []
-        for (name, boxes), reading in zip(keys, self.recognizer.read(images, charsets)):
+        for name, boxes, at, line_at in keys:
+            reading = readings[at]
             per_box: list[Reading | None] = [None] * len(crops[name].cells)
             if boxes is None:
-                out[name] = (reading, per_box)
+                out[name] = (reading, per_box, readings[line_at] if line_at is not None else None)
                 continue
             if boxes and len(reading.text) == len(boxes):
                 for i, r in zip(boxes, reading.characters()):
                     per_box[i] = r
             else:
                 unread += [(name, i) for i in boxes]
-            out[name] = (Reading(""), per_box)
+            out[name] = (Reading(""), per_box, None)
         if unread:
             cell_images = [crops[name].cells[i] for name, i in unread]
             for (name, i), reading in zip(unread, self.recognizer.read(cell_images, CHARSETS["digits"])):
@@ -181,7 +193,7 @@ class OcrEngine:
         return out
 
     def _text_field(self, spec: FieldSpec, c: crop_mod.FieldCrop,
-                    reading: tuple[Reading, list[Reading | None]] | None, crop_dir: Path | None
+                    reading: tuple[Reading, list[Reading | None], Reading | None] | None, crop_dir: Path | None
                     ) -> tuple[FieldResult, int]:
         """The field's result, and how many of its characters the two readers disagree on."""
         ftype = spec.type.value
@@ -190,14 +202,14 @@ class OcrEngine:
             verdict = self.trust.judge_text(ftype, Evidence("", 0.0), [], empty=True, required=spec.required)
             return FieldResult(spec.name, ftype, "", "", 0.0, verdict.status, verdict.reason, crop_path,
                                spec.page), 0
-        whole, cells = reading
+        whole, cells, glyph_line = reading
         if c.cells and ftype in PURE_DIGIT_TYPES:
             ev = comb_evidence(c.cells, cells, self.classifier)
             if ftype == "postal" and len(ev.text) == 7:
                 ev = replace(ev, text=f"{ev.text[:3]}-{ev.text[3:]}")
         elif ftype in DIGIT_TYPES:
             ev = string_evidence(c, whole, self.classifier, pure_digits=ftype in PURE_DIGIT_TYPES,
-                                 first="0" if ftype == "phone" else DIGITS)
+                                 first="0" if ftype == "phone" else DIGITS, glyph_line=glyph_line)
         elif is_address(spec):
             ev = self._address_evidence(whole)
         elif ftype == "katakana":

@@ -271,3 +271,17 @@ def test_a_digit_nearly_read_is_no_doubt_where_the_glyphs_count_the_digits_one_t
     wide[ys.min() + 5, xs.min():xs.max()] = 0       # a stroke joining them all: one glyph wider than a digit
     plain, worried = nearly(wide, "0")
     assert worried == pytest.approx(plain * 0.7)    # a digit may hide in it: the doubt stays
+
+
+def test_the_glyph_line_reading_stands_for_the_recogniser_where_it_holds_one_digit_per_glyph():
+    crop = _line("0944-73")
+    fc = FieldCrop("phone", crop, False, 10.0)
+    centres = [(g.x + (g.image.shape[1] - 4) / 2) / crop.shape[1] for g in segment(crop) if not g.separator]
+    whole = _reading("0944-79", positions=centres[:4] + [0.8] + centres[4:])   # the last digit misread
+    alone = string_evidence(fc, whole, FakeClassifier([0, 9, 4, 4, 7, 3]), True)
+    assert alone.agree is False                                      # the two readers disagree on the 3
+    lined = string_evidence(fc, whole, FakeClassifier([0, 9, 4, 4, 7, 3]), True, glyph_line=_reading("094473"))
+    assert lined.text == "0944-73" and lined.agree is True           # the written digits set out evenly: a 3
+    short = string_evidence(fc, whole, FakeClassifier([0, 9, 4, 4, 7, 3]), True, glyph_line=_reading("09473"))
+    assert short.agree is False                                      # a digit short: not used
+

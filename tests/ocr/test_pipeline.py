@@ -206,3 +206,22 @@ def test_a_phone_number_read_a_digit_short_is_read_again_from_its_glyphs_for_rev
     worse = Evidence("092-068-015", 0.2, False, "", UNSURE, fallback="92068015")
     norm, problems = _read_from_glyphs(spec, worse, Normalised("092068015", True), ["phone number is not 10-11 digits"])
     assert norm.value == "092068015" and problems == ["phone number is not 10-11 digits"]
+
+
+def test_a_digit_string_is_read_again_with_its_written_digits_set_out_evenly(engine, generated, monkeypatch):
+    folder = generated("juminido", count=2, seed=5)
+    line = next(t for t in _truth(folder) if t["fields"].get("phone"))
+    read = engine.recognizer.read
+    seen: list[str] = []
+
+    def spy(crops, charset):
+        readings = read(crops, charset)
+        charsets = charset if isinstance(charset, list) else [charset] * len(crops)
+        seen.extend(r.text for r, cs in zip(readings, charsets) if cs.name == "digits")
+        return readings
+
+    monkeypatch.setattr(engine.recognizer, "read", spy)
+    (record,) = engine.read(folder / line["file"])
+    phone = "".join(ch for ch in line["fields"]["phone"] if ch.isdigit())
+    assert phone in seen                      # the glyph line: digits only, separators left out
+    assert "".join(ch for ch in record.fields["phone"].value if ch.isdigit()) == phone
