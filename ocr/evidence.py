@@ -199,7 +199,8 @@ def _realign(run: Run, glyphs: list[Glyph], reading: Reading, width: int, line_h
 
 
 def string_evidence(crop: FieldCrop, reading: Reading, classifier: DigitClassifier, pure_digits: bool,
-                    first: str = DIGITS, glyph_line: Reading | None = None) -> Evidence:
+                    first: str = DIGITS, glyphs: list[Glyph] | None = None, glyph_line: Reading | None = None
+                    ) -> Evidence:
     """A digit string without comb boxes (phone, amount, a date's numbers): the glyphs under PP-OCR's digits
     are read again by the classifier and the two readings fused. Where a run of digits and the glyphs under
     it differ in number (a digit dropped, invented, or two read as one), the two are matched again by
@@ -210,12 +211,13 @@ def string_evidence(crop: FieldCrop, reading: Reading, classifier: DigitClassifi
     beside the digits make the glyphs unreliable: PP-OCR's run stays (with a digit it nearly read put back
     where the glyphs count one more), and the classifier's reading is only the ``fallback``. ``first``: the
     digits the field's first digit can be (a phone number's is 0); another one read there is replaced by the
-    likeliest of these and the field goes to a person. ``glyph_line``: PP-OCR's reading of the string's
-    written digits set out evenly, as a comb's boxes are (``crop.comb_line``); where it holds one digit per
-    digit glyph, its probabilities stand for PP-OCR's on those glyphs (``_line_digits``)."""
+    likeliest of these and the field goes to a person. ``glyphs``: the crop's segmentation, where the caller
+    has it already (else it is made here); ``glyph_line``: PP-OCR's reading of their digits set out evenly,
+    as a comb's boxes are (``crop.comb_line``); where it holds one digit per digit glyph, its probabilities
+    stand for PP-OCR's on those glyphs (``_line_digits``)."""
     allowed_first = np.array([str(d) in first for d in range(10)], dtype=float)
     first_digit = next((i for i, ch in enumerate(reading.text) if ch in DIGITS), -1)
-    glyphs = segment(crop.image)
+    glyphs = segment(crop.image) if glyphs is None else glyphs
     line_h = float(np.percentile([g.height for g in glyphs], 75)) if glyphs else 1.0
     runs = _runs_with_glyphs(glyphs, reading, crop.image.shape[1], line_h)
     text = reading.text

@@ -13,6 +13,7 @@ import re
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -24,7 +25,7 @@ from kakitori.paths import DataDir
 from ocr import align, digital, marks
 from ocr import crop as crop_mod
 from ocr.address import AddressBook
-from ocr.digits import DigitClassifier, segment
+from ocr.digits import DigitClassifier, Glyph, segment
 from ocr.evidence import (
     DIGIT_TYPES,
     DIGITS,
@@ -51,6 +52,17 @@ from ocr.validate import (
     postal_address_match,
     postal_lookup,
 )
+
+
+class FieldReadings(NamedTuple):
+    """PP-OCR's work on one field: the whole crop; a digit comb's boxes, one reading each; for a digit string
+    written without boxes, its glyphs (``digits.segment``) and its written digits among them set out evenly
+    and read as one line (``crop.comb_line``)."""
+
+    whole: Reading
+    boxes: list[Reading | None]
+    glyphs: list[Glyph] | None = None
+    glyph_line: Reading | None = None
 
 
 class OcrEngine:
@@ -147,7 +159,7 @@ class OcrEngine:
         return record
 
     def _recognise(self, template: Template, crops: dict[str, crop_mod.FieldCrop]
-                   ) -> dict[str, tuple[Reading, list[Reading | None], Reading | None]]:
+                   ) -> dict[str, FieldReadings]:
         """All PP-OCR work of a page in batched calls: whole fields; a digit comb's filled boxes set in one
         line (``crop.comb_line``), handed back box by box — or, where that line's reading has not one digit
         per filled box, each box read alone in a second call; a digit string's written digits (its glyphs,
@@ -155,7 +167,8 @@ class OcrEngine:
         images: list[np.ndarray] = []
         charsets = []
         keys: list[tuple[str, list[int] | None, int, int | None]] = []   # field, boxes, its image, its glyph line
-        out: dict[str, tuple[Reading, list[Reading | None], Reading | None]] = {}
+        glyphs: dict[str, list[Glyph]] = {}
+        out: dict[str, FieldReadings] = {}
         for spec in template.fields:
             c = crops.get(spec.name)
             if c is None or c.empty:
@@ -166,7 +179,8 @@ class OcrEngine:
             images.append(crop_mod.comb_line([c.cells[i] for i in boxes]) if boxes else c.image)
             charsets.append(CHARSETS["digits"] if comb else charset_for(spec.type.value))
             if not comb and spec.type.value in PURE_DIGIT_TYPES:
-                written = [g.image for g in segment(c.image) if not g.separator]
+                glyphs[spec.name] = segment(c.image)
+                written = [g.image for g in glyphs[spec.name] if not g.separator]
                 if written:
                     line_at = len(images)
                     images.append(crop_mod.comb_line(written))
@@ -178,22 +192,23 @@ class OcrEngine:
             reading = readings[at]
             per_box: list[Reading | None] = [None] * len(crops[name].cells)
             if boxes is None:
-                out[name] = (reading, per_box, readings[line_at] if line_at is not None else None)
+                out[name] = FieldReadings(reading, per_box, glyphs.get(name),
+                                          readings[line_at] if line_at is not None else None)
                 continue
             if boxes and len(reading.text) == len(boxes):
                 for i, r in zip(boxes, reading.characters()):
                     per_box[i] = r
             else:
                 unread += [(name, i) for i in boxes]
-            out[name] = (Reading(""), per_box, None)
+            out[name] = FieldReadings(Reading(""), per_box)
         if unread:
             cell_images = [crops[name].cells[i] for name, i in unread]
             for (name, i), reading in zip(unread, self.recognizer.read(cell_images, CHARSETS["digits"])):
-                out[name][1][i] = reading
+                out[name].boxes[i] = reading
         return out
 
     def _text_field(self, spec: FieldSpec, c: crop_mod.FieldCrop,
-                    reading: tuple[Reading, list[Reading | None], Reading | None] | None, crop_dir: Path | None
+                    reading: FieldReadings | None, crop_dir: Path | None
                     ) -> tuple[FieldResult, int]:
         """The field's result, and how many of its characters the two readers disagree on."""
         ftype = spec.type.value
@@ -202,14 +217,15 @@ class OcrEngine:
             verdict = self.trust.judge_text(ftype, Evidence("", 0.0), [], empty=True, required=spec.required)
             return FieldResult(spec.name, ftype, "", "", 0.0, verdict.status, verdict.reason, crop_path,
                                spec.page), 0
-        whole, cells, glyph_line = reading
+        whole, cells = reading.whole, reading.boxes
         if c.cells and ftype in PURE_DIGIT_TYPES:
             ev = comb_evidence(c.cells, cells, self.classifier)
             if ftype == "postal" and len(ev.text) == 7:
                 ev = replace(ev, text=f"{ev.text[:3]}-{ev.text[3:]}")
         elif ftype in DIGIT_TYPES:
             ev = string_evidence(c, whole, self.classifier, pure_digits=ftype in PURE_DIGIT_TYPES,
-                                 first="0" if ftype == "phone" else DIGITS, glyph_line=glyph_line)
+                                 first="0" if ftype == "phone" else DIGITS, glyphs=reading.glyphs,
+                                 glyph_line=reading.glyph_line)
         elif is_address(spec):
             ev = self._address_evidence(whole)
         elif ftype == "katakana":

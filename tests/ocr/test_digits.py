@@ -284,4 +284,3 @@ def test_the_glyph_line_reading_stands_for_the_recogniser_where_it_holds_one_dig
     assert lined.text == "0944-73" and lined.agree is True           # the written digits set out evenly: a 3
     short = string_evidence(fc, whole, FakeClassifier([0, 9, 4, 4, 7, 3]), True, glyph_line=_reading("09473"))
     assert short.agree is False                                      # a digit short: not used
-
