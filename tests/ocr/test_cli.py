@@ -71,3 +71,6 @@ def test_calibrate_names_a_folder_without_truth_and_refuses_a_budget_out_of_rang
     with pytest.raises(SystemExit) as exit_:
         main(["--config", str(cli_config), "--data", str(tmp_path), "--digit-budget", "-0.001"])
     assert exit_.value.code == 2 and "--digit-budget" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:
+        main(["--config", str(cli_config), "--data", str(tmp_path), "--date-budget", "1.5"])
+    assert exit_.value.code == 2 and "--date-budget" in capsys.readouterr().err

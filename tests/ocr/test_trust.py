@@ -76,6 +76,28 @@ def test_a_bigger_digit_budget_passes_more_digit_fields_and_more_wrong_ones():
     assert loose == {"budget": 0.002, "auto_accept_rate": 1001 / 1100, "silent_error_rate": 1 / 1001}
 
 
+def test_the_date_budget_is_chosen_apart_from_the_digit_budget(tmp_path, capsys):
+    from ocr.bench import Outcome
+    from ocr.calibrate import choose, main, save_outcomes
+    from ocr.trust import TrustRule
+
+    def date(i: int, confidence: float, correct: bool) -> Outcome:
+        return Outcome(f"{i:04d}.png", "born", "date", "2025-08-26", "2025-08-26" if correct else "2020-08-26",
+                       correct, "accepted", confidence, "")
+
+    # 800 right dates from 0.9 to 0.9999, one wrong at 0.998: one wrong in 801 (0.125 %) fits a 0.15 % budget
+    # and not a 0.1 % one, which shuts dates out (a threshold of 1.0) since no right date scores above it
+    outcomes = [date(i, 0.9 + 0.0999 * i / 799, True) for i in range(800)] + [date(800, 0.998, False)]
+    strict, loose = choose(outcomes, date_budget=0.001)["date"], choose(outcomes, date_budget=0.0015)["date"]
+    assert strict == 1.0 and loose == 0.5   # the dates' floor
+    path = tmp_path / "calib.jsonl"
+    save_outcomes(outcomes, path)
+    main(["--from-outcomes", str(path), "--out", str(tmp_path / "trust.json"), "--date-budget", "0.0015"])
+    rule = TrustRule.load(tmp_path / "trust.json")
+    assert rule.min_score["date"] == 0.5 and rule.source.endswith("(digit budget 0.001, date budget 0.0015)")
+    capsys.readouterr()
+
+
 def test_calib_outcomes_kept_in_a_file_choose_the_same_thresholds_without_reading_forms_again(tmp_path, capsys):
     from ocr.bench import Outcome
     from ocr.calibrate import choose, load_outcomes, main, save_outcomes
