@@ -3,9 +3,10 @@
 PP-OCR alone is over-confident, so digits get a second, independent reader (``ocr.digits``). Each digit the
 recogniser read is matched to the handwritten glyph under it (by its position in the crop, or by its comb
 box); the classifier reads that glyph; the two probability vectors are multiplied (a product of experts) and
-renormalised. A field's score is the product of its characters' fused probabilities; ``agree`` says whether
-the two readers chose the same digit everywhere and every written glyph was accounted for. The trust rule
-(``ocr.trust``) turns this, with the validators' verdict, into a field status.
+renormalised. A field's score is the product of its characters' fused probabilities, except in a pure digit
+field the two readers agree on, where it rests on each reader's weakest digit (``margin_score``); ``agree``
+says whether the two readers chose the same digit everywhere and every written glyph was accounted for. The
+trust rule (``ocr.trust``) turns this, with the validators' verdict, into a field status.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ DIGIT_TYPES = PURE_DIGIT_TYPES | {"date"}
 
 @dataclass(frozen=True)
 class Evidence:
-    """``text``: the fused reading (raw, before normalisation); ``score``: estimated probability that every
-    character is right; ``agree``: the second reader agrees (None where there is no second reader);
+    """``text``: the fused reading (raw, before normalisation); ``score``: how sure the readers are that every
+    character is right, 0..1 (the threshold per field type comes from calib data); ``agree``: the second
+    reader agrees (None where there is no second reader);
     ``doubts``: how many characters the readers disagree on (``UNSURE``: the reading's shape is in doubt — a
     skipped box, a digit dropped — so no single check digit can make up for it)."""
 
@@ -72,6 +74,22 @@ def fuse(p_ocr: np.ndarray, p_cls: np.ndarray) -> np.ndarray:
     return f / f.sum()
 
 
+LOGIT_EPS = 1e-6
+MARGIN_SCALE = 8.0
+
+
+def logit(p: float) -> float:
+    return float(np.log(p + LOGIT_EPS) - np.log(1.0 - p + LOGIT_EPS))
+
+
+def margin_score(weakest_cls: float, weakest_ocr: float) -> float:
+    """A pure digit field's score from its weakest digit for each reader: the sum of the lowest log-odds the
+    classifier gives any chosen digit and the lowest PP-OCR gives any, squashed into 0..1. The product of the
+    fused probabilities saturates near 1 for every long string the readers agree on, right or wrong; the
+    weakest digits keep apart more of them (see docs/ocr.md, "Eighth session")."""
+    return float(1.0 / (1.0 + np.exp(-(weakest_cls + weakest_ocr) / MARGIN_SCALE)))
+
+
 def text_evidence(reading: Reading) -> Evidence:
     """A field with one reader: its weakest character, discounted by how much it wanted other characters."""
     score = float(np.prod(reading.char_probs)) if reading.char_probs else 0.0
@@ -87,7 +105,8 @@ def comb_evidence(cells: Sequence[np.ndarray | None], cell_readings: Sequence[Re
         return Evidence("", 0.0, False, "no box filled")
     crops = [cells[i] for i in filled]
     p_cls = classifier.proba(crops)  # type: ignore[arg-type]
-    text, score, doubts, alternatives, runners_up = [], 1.0, 0, [], []
+    text, doubts, alternatives, runners_up = [], 0, [], []
+    weakest_cls = weakest_ocr = np.inf
     for k, i in enumerate(filled):
         r = cell_readings[i]
         if r is None or len(r.text) != 1:
@@ -100,10 +119,12 @@ def comb_evidence(cells: Sequence[np.ndarray | None], cell_readings: Sequence[Re
             doubts += 1
             alternatives += [(k, str(a)) for a in {int(p_cls[k].argmax()), int(p_ocr.argmax())} if a != d]
         text.append(str(d))
-        score *= float(f[d])
+        weakest_cls = min(weakest_cls, logit(float(p_cls[k][d])))
+        weakest_ocr = min(weakest_ocr, logit(float(p_ocr[d])))
         second = int(np.argsort(f)[-2])
         runners_up.append((k, str(second), float(f[second])))
     value = "".join(text)
+    score = margin_score(weakest_cls, weakest_ocr)
     note = "the two digit readers disagree or one is unsure" if doubts else ""
     if filled != list(range(filled[0], filled[-1] + 1)):
         doubts, note = UNSURE, "a comb box is skipped"
@@ -228,6 +249,7 @@ def string_evidence(crop: FieldCrop, reading: Reading, classifier: DigitClassifi
     if pure_digits and sum(len(r.glyphs) for r in runs) != sum(not g.separator for g in glyphs):
         doubts, note = UNSURE, "a written character was not read"
     out, alt, score, pos = [], [], 1.0, 0
+    weakest_cls = weakest_ocr = np.inf   # pure digit strings: the score is margin_score of these
     for run in runs:
         out.extend(text[pos:run.start])
         alt.extend(text[pos:run.start])
@@ -246,6 +268,8 @@ def string_evidence(crop: FieldCrop, reading: Reading, classifier: DigitClassifi
                     doubts, note = doubts + 1, note or "the two digit readers disagree or one is unsure"
                 chars[i - run.start] = str(d)
                 score *= float(f[d])
+                weakest_cls = min(weakest_cls, logit(float(p_cls[j][d])))
+                weakest_ocr = min(weakest_ocr, logit(float(ocr_vector(reading, i)[d])))
             score *= float(np.prod([reading.char_probs[i] for i in range(run.start, run.end) if i not in run.chars]))
             out.extend(chars)
             alt.extend(chars)
@@ -281,6 +305,8 @@ def string_evidence(crop: FieldCrop, reading: Reading, classifier: DigitClassifi
     counted = pure_digits and doubts < UNSURE and all(
         glyphs[j].width <= line_h for r in runs for j in r.glyphs)
     missed = 0.0 if counted else max((p for ch, p in reading.between if ch in DIGITS), default=0.0)
+    if pure_digits and doubts == 0 and np.isfinite(weakest_cls):
+        score = margin_score(weakest_cls, weakest_ocr)
     return Evidence("".join(out), score * (1.0 - reading.rejected_mass) * (1.0 - missed), doubts == 0, note,
                     doubts, fallback=fallback)
 

@@ -107,7 +107,10 @@ def test_comb_fields_agree_only_when_both_readers_read_every_box_alike():
     cells = [np.zeros((10, 10), np.uint8)] * 3 + [None]
     readings = [_reading(d) for d in "123"] + [None]
     agree = comb_evidence(cells, readings, FakeClassifier([1, 2, 3]))
-    assert agree.text == "123" and agree.agree is True and agree.score > 0.9
+    assert agree.text == "123" and agree.agree is True and agree.score > 0.7
+    # the score rests on the weakest box: a classifier less sure of the boxes lowers it
+    less_sure = comb_evidence(cells, readings, FakeClassifier([1, 2, 3], p=0.9))
+    assert less_sure.agree is True and less_sure.score < agree.score
     differ = comb_evidence(cells, readings, FakeClassifier([1, 7, 3]))
     assert differ.agree is False
     skipped = comb_evidence([cells[0], None, cells[1]], [readings[0], None, readings[1]],
@@ -284,3 +287,12 @@ def test_the_glyph_line_reading_stands_for_the_recogniser_where_it_holds_one_dig
     assert lined.text == "0944-73" and lined.agree is True           # the written digits set out evenly: a 3
     short = string_evidence(fc, whole, FakeClassifier([0, 9, 4, 4, 7, 3]), True, glyph_line=_reading("09473"))
     assert short.agree is False                                      # a digit short: not used
+
+
+def test_a_digit_fields_score_rests_on_each_readers_weakest_digit():
+    from ocr.evidence import logit, margin_score
+
+    sure, unsure = logit(0.99999), logit(0.99)
+    assert 0.0 < margin_score(unsure, unsure) < margin_score(unsure, sure) < margin_score(sure, sure) < 1.0
+    # products saturate: ten digits at 0.99999 and ten at 0.9999 are both about 1; the margins keep them apart
+    assert margin_score(sure, sure) - margin_score(logit(0.9999), logit(0.9999)) > 0.02
