@@ -249,7 +249,9 @@ def string_evidence(crop: FieldCrop, reading: Reading, classifier: DigitClassifi
     if pure_digits and sum(len(r.glyphs) for r in runs) != sum(not g.separator for g in glyphs):
         doubts, note = UNSURE, "a written character was not read"
     out, alt, score, pos = [], [], 1.0, 0
-    weakest_cls = weakest_ocr = np.inf   # pure digit strings: the score is margin_score of these
+    # a pure digit string agreed on is scored by margin_score of these: the classifier's weakest digit and
+    # PP-OCR's as written (not the glyph line's: the reading whose weakest digit was replayed on calib data)
+    weakest_cls = weakest_ocr = np.inf
     for run in runs:
         out.extend(text[pos:run.start])
         alt.extend(text[pos:run.start])
