@@ -260,8 +260,12 @@ def string_evidence(crop: FieldCrop, reading: Reading, classifier: DigitClassifi
             chars = list(text[run.start:run.end])
             for i, j in zip(run.chars, run.glyphs):
                 k = on_line.get(j)
-                seen = (glyph_line, k) if glyph_line is not None and k is not None else (reading, i)
-                f = fuse(ocr_vector(*seen), p_cls[j])
+                p_written = ocr_vector(reading, i)
+                if glyph_line is not None and k is not None:
+                    seen, p_seen = (glyph_line, k), ocr_vector(glyph_line, k)
+                else:
+                    seen, p_seen = (reading, i), p_written
+                f = fuse(p_seen, p_cls[j])
                 if i == first_digit:
                     f = f * allowed_first / float((f * allowed_first).sum())
                 d = int(f.argmax())
@@ -271,7 +275,7 @@ def string_evidence(crop: FieldCrop, reading: Reading, classifier: DigitClassifi
                 chars[i - run.start] = str(d)
                 score *= float(f[d])
                 weakest_cls = min(weakest_cls, logit(float(p_cls[j][d])))
-                weakest_ocr = min(weakest_ocr, logit(float(ocr_vector(reading, i)[d])))
+                weakest_ocr = min(weakest_ocr, logit(float(p_written[d])))
             score *= float(np.prod([reading.char_probs[i] for i in range(run.start, run.end) if i not in run.chars]))
             out.extend(chars)
             alt.extend(chars)
