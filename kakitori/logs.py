@@ -135,6 +135,10 @@ def mask_value(value: Any, key: str | None = None) -> Any:
 
 def _patch(record: dict[str, Any]) -> None:
     record["message"] = mask_text(record["message"])
+    if isinstance(record.get("template"), str):
+        # loguru 0.8 also keeps the message's format string (serialized as "template"): a message built
+        # before logging (an f-string, json.dumps) holds its values there in clear
+        record["template"] = mask_text(record["template"])
     record["extra"].update(mask_value(dict(record["extra"])))
     if record["exception"] is not None:
         # Sinks would render the exception (message and source lines) unmasked: render it here, masked,
