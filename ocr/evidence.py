@@ -3,8 +3,9 @@
 PP-OCR alone is over-confident, so digits get a second, independent reader (``ocr.digits``). Each digit the
 recogniser read is matched to the handwritten glyph under it (by its position in the crop, or by its comb
 box); the classifier reads that glyph; the two probability vectors are multiplied (a product of experts) and
-renormalised. A field's score is the product of its characters' fused probabilities, except in a pure digit
-field the two readers agree on, where it rests on each reader's weakest digit (``margin_score``); ``agree``
+renormalised. A field's score is the product of its characters' fused probabilities, except in a digit
+field or date the two readers agree on, where it rests on each reader's weakest digit (``margin_score``; a
+date's other characters' probabilities multiply it); ``agree``
 says whether the two readers chose the same digit everywhere and every written glyph was accounted for. The
 trust rule (``ocr.trust``) turns this, with the validators' verdict, into a field status.
 """
@@ -83,7 +84,7 @@ def logit(p: float) -> float:
 
 
 def margin_score(weakest_cls: float, weakest_ocr: float) -> float:
-    """A pure digit field's score from its weakest digit for each reader: the sum of the lowest log-odds the
+    """A digit field's score from its weakest digit for each reader: the sum of the lowest log-odds the
     classifier gives any chosen digit and the lowest PP-OCR gives any, squashed into 0..1. The product of the
     fused probabilities saturates near 1 for every long string the readers agree on, right or wrong; the
     weakest digits keep apart more of them (see docs/ocr.md, "Eighth session")."""
@@ -249,9 +250,10 @@ def string_evidence(crop: FieldCrop, reading: Reading, classifier: DigitClassifi
     if pure_digits and sum(len(r.glyphs) for r in runs) != sum(not g.separator for g in glyphs):
         doubts, note = UNSURE, "a written character was not read"
     out, alt, score, pos = [], [], 1.0, 0
-    # a pure digit string agreed on is scored by margin_score of these: the classifier's weakest digit and
+    # a digit string agreed on is scored by margin_score of these: the classifier's weakest digit and
     # PP-OCR's as written (not the glyph line's: the reading whose weakest digit was replayed on calib data)
     weakest_cls = weakest_ocr = np.inf
+    fused: set[int] = set()   # the characters both readers read (the rest are separators, era and 年月日)
     for run in runs:
         out.extend(text[pos:run.start])
         alt.extend(text[pos:run.start])
@@ -276,6 +278,7 @@ def string_evidence(crop: FieldCrop, reading: Reading, classifier: DigitClassifi
                 score *= float(f[d])
                 weakest_cls = min(weakest_cls, logit(float(p_cls[j][d])))
                 weakest_ocr = min(weakest_ocr, logit(float(p_written[d])))
+                fused.add(i)
             score *= float(np.prod([reading.char_probs[i] for i in range(run.start, run.end) if i not in run.chars]))
             out.extend(chars)
             alt.extend(chars)
@@ -311,8 +314,12 @@ def string_evidence(crop: FieldCrop, reading: Reading, classifier: DigitClassifi
     counted = pure_digits and doubts < UNSURE and all(
         glyphs[j].width <= line_h for r in runs for j in r.glyphs)
     missed = 0.0 if counted else max((p for ch, p in reading.between if ch in DIGITS), default=0.0)
-    if pure_digits and doubts == 0 and np.isfinite(weakest_cls):
-        score = margin_score(weakest_cls, weakest_ocr)
+    if doubts == 0 and np.isfinite(weakest_cls):
+        # a date also rests on its other characters (an era or 年 read wrong); a pure digit string's
+        # separators do not count, as its validators check them
+        others = 1.0 if pure_digits else float(np.prod([p for i, p in enumerate(reading.char_probs)
+                                                         if i not in fused]))
+        score = margin_score(weakest_cls, weakest_ocr) * others
     return Evidence("".join(out), score * (1.0 - reading.rejected_mass) * (1.0 - missed), doubts == 0, note,
                     doubts, fallback=fallback)
 

@@ -296,3 +296,28 @@ def test_a_digit_fields_score_rests_on_each_readers_weakest_digit():
     assert 0.0 < margin_score(unsure, unsure) < margin_score(unsure, sure) < margin_score(sure, sure) < 1.0
     # products saturate: ten digits at 0.99999 and ten at 0.9999 are both about 1; the margins keep them apart
     assert margin_score(sure, sure) - margin_score(logit(0.9999), logit(0.9999)) > 0.02
+
+
+def test_a_dates_score_rests_on_each_readers_weakest_digit_and_its_other_characters():
+    from ocr.evidence import logit, margin_score, ocr_vector
+
+    crop = _line("0944-73")
+    fc = FieldCrop("birth_date", crop, False, 10.0)
+    centres = [(g.x + (g.image.shape[1] - 4) / 2) / crop.shape[1] for g in segment(crop) if not g.separator]
+    reading = _reading("0944-73", positions=centres[:4] + [0.65] + centres[4:])
+
+    class Unsure(FakeClassifier):        # sure of every digit but the third, which it barely confirms
+        def proba(self, crops):
+            out = super().proba(crops)
+            out[2] = np.full(10, 0.25 / 9)
+            out[2, 4] = 0.75
+            return out
+
+    sure = string_evidence(fc, reading, FakeClassifier([0, 9, 4, 4, 7, 3]), False)
+    barely = string_evidence(fc, reading, Unsure([0, 9, 4, 4, 7, 3]), False)
+    assert sure.agree and barely.agree and barely.text == sure.text == "0944-73"
+    written = float(ocr_vector(reading, 0)[0])                 # PP-OCR's probability of each digit as written
+    # the weakest digit of each reader, times the probabilities of the characters that are no digit ('-')
+    assert barely.score == pytest.approx(margin_score(logit(0.75), logit(written)) * 0.99, rel=1e-6)
+    assert sure.score == pytest.approx(margin_score(logit(0.99), logit(written)) * 0.99, rel=1e-6)
+    assert sure.score - barely.score > 0.05    # the fused probability of that digit moves by 0.0003 only
