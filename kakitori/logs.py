@@ -1,6 +1,7 @@
 """Logging: loguru, configured once at process start (CLI, worker), with personal data masked.
 
-Two sinks: readable lines on stderr and JSON lines in a rotating file under ``<data_dir>/logs``. A patcher
+Two sinks: readable lines on stderr and JSON lines in a rotating file under ``<data_dir>/logs`` (built from
+named parts of the record only, ``_json_line``). A patcher
 runs before any sink sees a record and masks personal data in the message and in the bound ``extra`` values:
 12-digit individual numbers, phone numbers, and the values of personal fields (name, kana, address, birth
 date, ...) wherever a record payload is logged. Library code only does ``from loguru import logger``.
@@ -8,6 +9,7 @@ date, ...) wherever a record payload is logged. Library code only does ``from lo
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 import traceback
@@ -162,6 +164,28 @@ def setup_logging(cfg: LoggingConfig, log_dir: Path | None, *, stderr: bool = Tr
         return None
     log_dir.mkdir(parents=True, exist_ok=True)
     path = log_dir / "kakitori.jsonl"
-    logger.add(path, level=cfg.file_level, serialize=True, rotation=cfg.rotation, retention=cfg.retention,
+    logger.add(path, level=cfg.file_level, format=_json_line, rotation=cfg.rotation, retention=cfg.retention,
                encoding="utf-8", backtrace=False, diagnose=False, enqueue=False)
     return path
+
+
+def _json_line(record: dict[str, Any]) -> str:
+    """The file sink's JSON line, built from the record's parts named here only (loguru's own ``serialize``
+    writes every part a release adds: 0.8 added the unformatted message). Returned as loguru's custom
+    serialisation recipe asks: stored in ``extra``, and a format string that prints it."""
+    time = record["time"]
+    line = {
+        "text": f"{time:%Y-%m-%d %H:%M:%S.%f} | {record['level'].name} | {record['name']}:{record['function']}:"
+                f"{record['line']} - {record['message']}",
+        "record": {
+            "time": {"repr": str(time), "timestamp": time.timestamp()},
+            "level": {"name": record["level"].name, "no": record["level"].no},
+            "name": record["name"], "function": record["function"], "line": record["line"],
+            "message": record["message"],
+            "extra": {k: v for k, v in record["extra"].items() if k != "_json"},
+            "process": {"id": record["process"].id, "name": record["process"].name},
+            "thread": {"id": record["thread"].id, "name": record["thread"].name},
+        },
+    }
+    record["extra"]["_json"] = json.dumps(line, ensure_ascii=False, default=str)
+    return "{extra[_json]}\n"

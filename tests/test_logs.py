@@ -66,6 +66,10 @@ def test_json_file_sink_is_one_object_per_line(sinks):
     obj = json.loads(lines[-1])
     assert obj["record"]["message"] == "one"
     assert obj["record"]["extra"]["job_id"] == "j1"
+    # only the parts named in kakitori.logs reach the disk: loguru 0.8 added the unformatted message
+    # ("template"), which holds a pre-formatted message's values in clear
+    assert set(obj["record"]) == {"time", "level", "name", "function", "line", "message", "extra", "process",
+                                  "thread"}
 
 
 @pytest.mark.parametrize("text, hidden", [
