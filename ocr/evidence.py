@@ -253,7 +253,6 @@ def string_evidence(crop: FieldCrop, reading: Reading, classifier: DigitClassifi
     # a digit string agreed on is scored by margin_score of these: the classifier's weakest digit and
     # PP-OCR's as written (not the glyph line's: the reading whose weakest digit was replayed on calib data)
     weakest_cls = weakest_ocr = np.inf
-    fused: set[int] = set()   # the characters both readers read (the rest are separators, era and 年月日)
     for run in runs:
         out.extend(text[pos:run.start])
         alt.extend(text[pos:run.start])
@@ -278,7 +277,6 @@ def string_evidence(crop: FieldCrop, reading: Reading, classifier: DigitClassifi
                 score *= float(f[d])
                 weakest_cls = min(weakest_cls, logit(float(p_cls[j][d])))
                 weakest_ocr = min(weakest_ocr, logit(float(p_written[d])))
-                fused.add(i)
             score *= float(np.prod([reading.char_probs[i] for i in range(run.start, run.end) if i not in run.chars]))
             out.extend(chars)
             alt.extend(chars)
@@ -315,8 +313,10 @@ def string_evidence(crop: FieldCrop, reading: Reading, classifier: DigitClassifi
         glyphs[j].width <= line_h for r in runs for j in r.glyphs)
     missed = 0.0 if counted else max((p for ch, p in reading.between if ch in DIGITS), default=0.0)
     if doubts == 0 and np.isfinite(weakest_cls):
-        # a date also rests on its other characters (an era or 年 read wrong); a pure digit string's
+        # no doubt: every run fitted, and its digits are the ones both readers read. A date also rests on its
+        # other characters (an era or 年 read wrong; docs/ocr.md, "Ninth session"); a pure digit string's
         # separators do not count, as its validators check them
+        fused = {i for r in runs for i in r.chars}
         others = 1.0 if pure_digits else float(np.prod([p for i, p in enumerate(reading.char_probs)
                                                          if i not in fused]))
         score = margin_score(weakest_cls, weakest_ocr) * others
